@@ -1,0 +1,155 @@
+/*
+ * kernel/backend.h - the seam between common code and the two hardware
+ * backends (svm/, vmx/).
+ *
+ * One const table of operations is chosen at boot from CPUID. A backend
+ * runs a vCPU until it exits and *decodes* the exit into a vendor-neutral
+ * struct vm_exit; common code (kernel/exit.c) *decides* what to do. Common
+ * code never touches a VMCB or VMCS field: guest state it needs goes
+ * through the register cache (struct vcpu_regs, synchronized by the
+ * backend around every run) and the accessors below.
+ */
+#ifndef UMBRA_KERNEL_BACKEND_H
+#define UMBRA_KERNEL_BACKEND_H
+
+#include "kernel/types.h"
+
+struct cpu;
+struct vcpu;
+struct vm;
+
+enum exit_reason {
+	EXIT_NONE,
+	EXIT_CPUID,
+	EXIT_RDMSR,
+	EXIT_WRMSR,
+	EXIT_IO,         /* port I/O; see vm_exit.io */
+	EXIT_HLT,
+	EXIT_SHUTDOWN,   /* triple fault */
+	EXIT_INTR,       /* a host interrupt arrived while the guest ran */
+	EXIT_NMI,
+	EXIT_SMI,
+	EXIT_INIT,
+	EXIT_HYPERCALL,  /* VMMCALL / VMCALL */
+	EXIT_VIRT_INSN,  /* other SVM/VMX instruction; vm_exit.insn */
+	EXIT_INVD,
+	EXIT_WBINVD,
+	EXIT_XSETBV,
+	EXIT_TASK_SWITCH,
+	EXIT_TDP_FAULT,  /* NPF / EPT violation; vm_exit.tdp */
+	EXIT_TDP_MISCONFIG,
+	EXIT_EXCEPTION,  /* intercepted guest exception; vm_exit.exc */
+	EXIT_PAUSE,
+	EXIT_RDPMC,
+	EXIT_MONITOR,    /* MONITOR/MWAIT */
+	EXIT_ENTRY_FAIL, /* the guest state was refused; vm_exit.fail */
+	EXIT_UNKNOWN,    /* an exit the backend cannot name; raw code in vm_exit.raw */
+	EXIT_NREASONS
+};
+
+extern const char *const exit_reason_names[EXIT_NREASONS];
+
+/* Instructions reported by EXIT_VIRT_INSN. */
+enum virt_insn {
+	VI_VMRUN, VI_VMLOAD, VI_VMSAVE, VI_STGI, VI_CLGI, VI_SKINIT, VI_INVLPGA,
+	VI_VMX, /* any VMX instruction (VMXON, VMPTRLD, ...) */
+	VI_RDTSCP, VI_OTHER,
+};
+
+struct vm_exit {
+	enum exit_reason reason;
+	u64 raw;        /* the backend's own exit code, for traces */
+	u64 info1, info2; /* raw qualification words, for traces/dumps */
+	u8 insn_len;    /* length of the exiting instruction, 0 = unknown */
+	union {
+		struct {
+			u16 port;
+			u8 size;  /* 1, 2, 4 */
+			bool in, string, rep;
+		} io;
+		struct {
+			gpa_t gpa;
+			bool read, write, fetch;
+			bool present;     /* a mapping existed (permission fault) */
+			bool during_walk; /* fault while the CPU walked guest tables */
+		} tdp;
+		struct {
+			u8 vector;
+			bool has_error;
+			u32 error;
+			u64 cr2;
+		} exc;
+		struct {
+			enum virt_insn which;
+		} insn;
+		struct {
+			const char *why;
+		} fail;
+	};
+};
+
+/* GPR numbers in x86 encoding order (ModRM reg field). */
+enum {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	NR_GPRS
+};
+
+/* Guest registers common code may read and write directly. The backend
+ * loads them into the CPU/VMCB/VMCS before each run and stores them back
+ * after each exit. */
+struct vcpu_regs {
+	u64 gpr[NR_GPRS];
+	u64 rip;
+	u64 rflags;
+};
+
+enum seg_reg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_GDTR, SEG_IDTR };
+
+struct seg_desc {
+	u16 sel;
+	u16 attr; /* type(4) S DPL(2) P AVL L D/B G, as in the VMCB attribute layout */
+	u32 limit;
+	u64 base;
+};
+
+/* Initial architectural state of a vCPU (filled by kernel/loader.c). */
+struct vcpu_boot_state {
+	u64 cr0, cr3, cr4, efer;
+	struct seg_desc seg[10];
+	struct vcpu_regs regs;
+};
+
+struct backend_ops {
+	const char *name;
+	/* Detect the hardware and print what it offers. E_NOTSUP (with a
+	 * message printed) when it cannot run guests. */
+	int (*probe)(void);
+	/* Enable virtualization on the calling CPU. */
+	int (*cpu_enable)(struct cpu *c);
+	/* Create/destroy the backend state of @v, set to @bs. */
+	int (*vcpu_create)(struct vcpu *v, const struct vcpu_boot_state *bs);
+	void (*vcpu_destroy)(struct vcpu *v);
+	/* Run @v until an exit that common code must see; decode it into @e.
+	 * v->regs is current on return. */
+	void (*vcpu_run)(struct vcpu *v, struct vm_exit *e);
+	/* Queue an exception (or external interrupt with @vector >= 32 and
+	 * @is_irq) for delivery at the next entry. */
+	void (*inject_event)(struct vcpu *v, u8 vector, bool is_irq, bool has_error, u32 error);
+	u64 (*get_cr)(struct vcpu *v, int cr); /* 0, 2, 3, 4 */
+	u64 (*get_efer)(struct vcpu *v);
+	void (*get_seg)(struct vcpu *v, enum seg_reg s, struct seg_desc *d);
+	int (*get_cpl)(struct vcpu *v);
+	/* Print the VMCB/VMCS of @v (flight recorder, kills). */
+	void (*dump)(struct vcpu *v);
+	/* Features the backend gives common code. */
+	bool (*has_tdp)(void);
+};
+
+/* The backend chosen at boot; NULL when the CPU has neither. */
+extern const struct backend_ops *backend;
+
+extern const struct backend_ops svm_backend_ops;
+extern const struct backend_ops vmx_backend_ops;
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * kernel/vm.h - VM and vCPU objects and their lifecycle.
+ *
+ * A VM is created from one multiboot module: the module's command line
+ * configures it (name= paging= mem= vcpus= timeout= nested=), the words
+ * after `--` are the guest's own command line. A VM ends by writing to the
+ * debug-exit port, by a triple fault, or by being killed (timeout, a
+ * guest action Umbra cannot honour); the other VMs go on.
+ */
+#ifndef UMBRA_KERNEL_VM_H
+#define UMBRA_KERNEL_VM_H
+
+#include "kernel/backend.h"
+#include "kernel/types.h"
+#include "kernel/vuart.h"
+#include "mm/gmem.h"
+
+#define VM_NAME_MAX 24
+#define VM_MAX_VCPUS 8
+#define VM_MAX 16
+#define VM_CMDLINE_MAX 512
+
+enum vm_paging { PAGING_TDP, PAGING_SHADOW };
+
+struct vm_config {
+	char name[VM_NAME_MAX];
+	u32 paging;     /* enum vm_paging */
+	u64 mem;        /* bytes */
+	u64 vcpus;
+	u64 timeout_s;  /* 0 = none */
+	bool nested;
+};
+
+enum vm_result {
+	VMR_RUNNING,
+	VMR_EXIT,        /* wrote to the debug-exit port: exit_code */
+	VMR_TRIPLE_FAULT,
+	VMR_KILLED,      /* Umbra stopped it: why */
+};
+
+struct vcpu {
+	struct vcpu_regs regs; /* register cache, see kernel/backend.h */
+	struct vm *vm;
+	u32 id;
+	bool halted;           /* in HLT, waiting for an interrupt */
+	void *arch;            /* backend state (VMCB/VMCS...) */
+	void *fpu;             /* XSAVE/FXSAVE area of the guest */
+	u64 xcr0;              /* guest XCR0 */
+	u64 exits;
+};
+
+struct vm {
+	struct vm_config cfg;
+	u32 id;
+	char guest_cmdline[VM_CMDLINE_MAX];
+	struct gmem mem;
+	hpa_t tdp_root;         /* NPT/EPT root, 0 without TDP */
+	struct vcpu *vcpu[VM_MAX_VCPUS];
+	u32 nr_vcpus;
+	enum vm_result result;
+	u32 exit_code;
+	char why[96];
+	u64 start_tick;
+	struct vuart uart;
+	u64 exit_count[EXIT_NREASONS];
+	u64 unknown_ports;
+};
+
+extern struct vm *vms[VM_MAX];
+extern u32 nr_vms;
+
+/* Create a VM from module @index of the boot information, loading its ELF
+ * image. On any error a clear message names the module and the VM is not
+ * created (the others still run). */
+int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline);
+
+/* End @vm with @result; @fmt says why (for kills). Idempotent. */
+void vm_end(struct vm *vm, enum vm_result result, u32 code, const char *fmt, ...) __printf(4, 5);
+
+static inline bool vm_running(const struct vm *vm)
+{
+	return vm->result == VMR_RUNNING;
+}
+
+/* Print the one-line result of @vm ("VM-END name=... result=..."). */
+void vm_print_result(const struct vm *vm);
+
+/* Release everything @vm holds. */
+void vm_destroy(struct vm *vm);
+
+#endif

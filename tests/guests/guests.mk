@@ -1,0 +1,53 @@
+# tests/guests/guests.mk - the test guests (included by the top Makefile).
+#
+#   make guests    build/guests/NAME.elf for every guest in GUEST_NAMES
+#
+# Each guest is tests/guests/NAME.c, plus tests/guests/NAME.asm if present,
+# linked with the guest library (tests/guests/lib/) and the kernel's own
+# printf engine and string functions compiled for 32-bit.
+
+GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram
+GUEST_ELFS := $(patsubst %,$(B)/guests/%.elf,$(GUEST_NAMES))
+GB := $(B)/guests/obj
+
+# Freestanding 32-bit flags, each for a reason:
+#  -m32                     guests start in 32-bit protected mode
+#  -ffreestanding           no hosted libc (and no builtin printf)
+#  -nostdinc -isystem ...   only the compiler's own headers (stdint, stdarg...)
+#  -fno-pic -fno-pie        linked at a fixed address (1 MiB)
+#  -fno-stack-protector     no TLS canary
+#  -mno-sse -mgeneral-regs-only  no FPU/SSE state: nothing to set up
+#  -fno-strict-aliasing     page tables are type-punned
+GCFLAGS := -m32 -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-pic -fno-pie -fno-stack-protector -mno-sse -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fno-strict-aliasing -I.
+GNASMFLAGS := -f elf32 -g -F dwarf
+GLDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+	--no-warn-rwx-segments -T tests/guests/lib/guest.ld
+
+GUEST_LIB_OBJS := $(GB)/tests/guests/lib/entry.asm.o \
+	$(GB)/tests/guests/lib/lib.c.o $(GB)/tests/guests/lib/paging.c.o \
+	$(GB)/kernel/fmt.c.o $(GB)/kernel/string.c.o
+
+guests: $(GUEST_ELFS)
+
+$(GB)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GCFLAGS) -MMD -MP -c $< -o $@
+
+$(GB)/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) $(GNASMFLAGS) -MD $(@:.o=.d) $< -o $@
+
+# $(call guest_objs,NAME): the guest's own objects.
+guest_objs = $(GB)/tests/guests/$(1).c.o \
+	$(if $(wildcard tests/guests/$(1).asm),$(GB)/tests/guests/$(1).asm.o)
+
+define GUEST_RULE
+$(B)/guests/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIB_OBJS) tests/guests/lib/guest.ld
+	$$(LD) $$(GLDFLAGS) -o $$@ $(call guest_objs,$(1)) $$(GUEST_LIB_OBJS)
+endef
+$(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_RULE,$(g))))
+
+-include $(wildcard $(GB)/*/*.d $(GB)/*/*/*.d $(GB)/*/*/*/*.d)

@@ -1,0 +1,2 @@
+HOST_TESTS += pmm
+HOST_SRCS_pmm := mm/pmm.c tests/host/test_pmm.c
