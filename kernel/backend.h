@@ -138,6 +138,8 @@ struct backend_ops {
 	void (*inject_event)(struct vcpu *v, u8 vector, bool is_irq, bool has_error, u32 error);
 	u64 (*get_cr)(struct vcpu *v, int cr); /* 0, 2, 3, 4 */
 	u64 (*get_efer)(struct vcpu *v);
+	/* Set the guest's EFER (already checked by common code). */
+	int (*set_efer)(struct vcpu *v, u64 efer);
 	void (*get_seg)(struct vcpu *v, enum seg_reg s, struct seg_desc *d);
 	int (*get_cpl)(struct vcpu *v);
 	/* Print the VMCB/VMCS of @v (flight recorder, kills). */

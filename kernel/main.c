@@ -7,10 +7,15 @@
  * caches, and finally the VMs.
  */
 #include "kernel/bootinfo.h"
+#include "kernel/backend.h"
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/fpu.h"
 #include "kernel/panic.h"
+#include "kernel/sched.h"
+#include "kernel/timer.h"
+#include "kernel/vm.h"
 #include "kernel/selftest.h"
 #include "kernel/shutdown.h"
 #include "kernel/x86.h"
@@ -24,6 +29,9 @@
 extern u8 __image_phys_start[], __image_phys_end[];
 
 static struct boot_info boot_info;
+const struct backend_ops *backend;
+
+static void __noreturn run_guests(void);
 
 static const void *boot_phys(u64 pa, size_t len)
 {
@@ -43,10 +51,14 @@ static void parse_boot_info(u32 magic, u32 info_pa)
 {
 	char err[160];
 	int r;
-	if (magic == MB2_BOOT_MAGIC)
-		r = mb2_parse(boot_phys(info_pa, 8), info_pa, &boot_info, err, sizeof(err));
-	else
-		r = mb1_parse(boot_phys(info_pa, 52), info_pa, boot_phys, &boot_info, err, sizeof(err));
+	if (magic == MB2_BOOT_MAGIC) {
+		const u32 *hdr = boot_phys(info_pa, 8);
+		r = mb2_parse(boot_phys(info_pa, hdr ? hdr[0] : 8), info_pa, &boot_info, err, sizeof(err));
+	} else {
+		r = mb1_parse(boot_phys(info_pa, 116), info_pa, boot_phys, &boot_info, err, sizeof(err));
+	}
+	if (r == E_OK && err[0])
+		kprintf("umbra: boot information: %s\n", err);
 	if (r) {
 		kprintf("umbra: bad boot information block at %#x: %s\n", info_pa, err);
 		boot_fail("malformed multiboot information");
@@ -74,9 +86,9 @@ static void init_frames(void)
 		kprintf("umbra: frame allocator: %s\n", err_name(r));
 		boot_fail("no usable memory");
 	}
-	if (rep.low_end - rep.low_base < umbra_config.lowpool)
+	if (rep.low_bytes < umbra_config.lowpool)
 		kprintf("umbra: warning: low pool is %lu KiB, less than the %lu KiB asked (lowpool=)\n",
-			(rep.low_end - rep.low_base) / KiB, umbra_config.lowpool / KiB);
+			rep.low_bytes / KiB, umbra_config.lowpool / KiB);
 }
 
 static void print_summary(void)
@@ -142,6 +154,48 @@ void __noreturn kmain(u32 magic, u32 info_pa)
 	print_summary();
 
 	selftest_run(umbra_config.selftest);
+	run_guests();
+}
 
-	shutdown_finish(true, NULL);
+/* Choose the backend from CPUID: SVM on AMD, VMX on Intel. */
+static const struct backend_ops *choose_backend(void)
+{
+	struct cpuid_regs r = cpuid(0);
+	bool amd = r.ebx == 0x68747541; /* "Auth" */
+	const struct backend_ops *ops = amd ? &svm_backend_ops : NULL;
+	if (!ops) {
+		kprintf("umbra: %s CPU: the VMX backend is not available yet\n", amd ? "AMD" : "Intel/other");
+		return NULL;
+	}
+	return ops->probe() == E_OK ? ops : NULL;
+}
+
+static void __noreturn run_guests(void)
+{
+	if (boot_info.module_count == 0) {
+		kprintf("umbra: no guest modules; nothing to run\n");
+		shutdown_finish(true, NULL);
+	}
+	backend = choose_backend();
+	if (!backend)
+		boot_fail("no usable virtualization extensions (see above)");
+	if (backend->cpu_enable(this_cpu()))
+		boot_fail("cannot enable virtualization on the boot CPU");
+	fpu_cpu_init();
+	timer_init();
+	for (u32 i = 0; i < boot_info.module_count; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+		vm_create_from_module(i, m->start, m->end, m->cmdline);
+	}
+	u32 created = nr_vms, failed_create = boot_info.module_count - nr_vms;
+	sched_run();
+	u32 passed = 0;
+	for (u32 i = 0; i < nr_vms; i++)
+		if (vms[i]->result == VMR_EXIT && vms[i]->exit_code == 0)
+			passed++;
+	kprintf("SUMMARY vms=%u passed=%u failed=%u not-started=%u\n", created, passed, created - passed,
+		failed_create);
+	if (passed == created && failed_create == 0)
+		shutdown_finish(true, NULL);
+	shutdown_finish(false, "not every VM exited with code 0");
 }

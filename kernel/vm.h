@@ -46,6 +46,8 @@ struct vcpu {
 	void *arch;            /* backend state (VMCB/VMCS...) */
 	void *fpu;             /* XSAVE/FXSAVE area of the guest */
 	u64 xcr0;              /* guest XCR0 */
+	u64 pat;               /* guest IA32_PAT */
+	s64 tsc_offset;        /* guest TSC = host TSC + tsc_offset */
 	u64 exits;
 };
 

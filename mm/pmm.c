@@ -478,29 +478,22 @@ int pmm_alloc_zeroed(unsigned order, unsigned zone, hpa_t *out)
 
 int pmm_alloc_below(unsigned order, hpa_t limit_pa, hpa_t *out)
 {
-	static const unsigned zones[] = { Z_FW, Z_NORMAL };
-	unsigned bz = 0, bj = 0, j;
-	u64 bpfn = 0, pfn;
-	bool found = false;
+	static const unsigned zones[] = { Z_NORMAL, Z_FW };
+	unsigned j;
+	u64 pfn;
 
 	if (order > PMM_MAX_ORDER || !out)
 		return E_INVAL;
 	for (unsigned i = 0; pmm.ready && i < ARRAY_SIZE(zones); i++) {
-		if (!zone_pick(&pmm.zone[zones[i]], order, false, &j, &pfn))
+		struct zone *z = &pmm.zone[zones[i]];
+		if (!zone_pick(z, order, false, &j, &pfn) ||
+		    ((pfn + (1ULL << order)) << PAGE_SHIFT) > limit_pa)
 			continue;
-		if (!found || pfn < bpfn) {
-			found = true;
-			bz = zones[i];
-			bj = j;
-			bpfn = pfn;
-		}
+		*out = zone_carve(z, j, pfn, order, false) << PAGE_SHIFT;
+		return E_OK;
 	}
-	if (!found || ((bpfn + (1ULL << order)) << PAGE_SHIFT) > limit_pa) {
-		pmm.failed_allocs++;
-		return E_NOMEM;
-	}
-	*out = zone_carve(&pmm.zone[bz], bj, bpfn, order, false) << PAGE_SHIFT;
-	return E_OK;
+	pmm.failed_allocs++;
+	return E_NOMEM;
 }
 
 int pmm_free(hpa_t pa, unsigned order)

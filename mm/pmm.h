@@ -8,7 +8,8 @@
  *
  * Design: a binary buddy allocator, orders 0..PMM_MAX_ORDER (4 KiB..1 GiB),
  * with three zones split by address:
- *   - below 1 MiB: only pmm_alloc_below hands these out (AP trampoline);
+ *   - below 1 MiB: only pmm_alloc_below hands these out, as a last resort
+ *     (AP trampoline);
  *   - the low pool: the top `lowpool_bytes` of free RAM below 4 GiB, used
  *     only by PMM_LOW, which never falls back elsewhere;
  *   - normal: everything else, handed out highest address first.
@@ -87,9 +88,11 @@ int pmm_alloc(unsigned order, unsigned zone, hpa_t *out);
 int pmm_alloc_zeroed(unsigned order, unsigned zone, hpa_t *out);
 
 /*
- * Allocate the lowest free 2^order block (below-1 MiB or normal zone, never
- * the low pool) that ends at or below `limit_pa`. For the AP trampoline and
- * other hard physical limits. Returns E_OK, E_NOMEM or E_INVAL.
+ * Allocate the lowest free 2^order block that ends at or below `limit_pa`,
+ * for hard physical limits (AP trampoline, boot page tables). Searches the
+ * normal zone (>= 1 MiB) first and falls back to frames below 1 MiB only
+ * when nothing there fits; never uses the low pool. Returns E_OK, E_NOMEM
+ * or E_INVAL.
  */
 int pmm_alloc_below(unsigned order, hpa_t limit_pa, hpa_t *out);
 

@@ -17,11 +17,14 @@ GB := $(B)/guests/obj
 #  -fno-pic -fno-pie        linked at a fixed address (1 MiB)
 #  -fno-stack-protector     no TLS canary
 #  -mno-sse -mgeneral-regs-only  no FPU/SSE state: nothing to set up
+#  -fno-asynchronous-unwind-tables  no .eh_frame
 #  -fno-strict-aliasing     page tables are type-punned
+#  -fno-delete-null-pointer-checks  address 0 is ordinary guest RAM
 GCFLAGS := -m32 -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-fno-pic -fno-pie -fno-stack-protector -mno-sse -mgeneral-regs-only \
-	-fno-asynchronous-unwind-tables -fno-strict-aliasing -I.
+	-fno-asynchronous-unwind-tables -fno-strict-aliasing \
+	-fno-delete-null-pointer-checks -I.
 GNASMFLAGS := -f elf32 -g -F dwarf
 GLDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T tests/guests/lib/guest.ld
@@ -34,11 +37,13 @@ guests: $(GUEST_ELFS)
 
 $(GB)/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GCFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC32    $<"
+	@$(CC) $(GCFLAGS) -MMD -MP -c $< -o $@
 
 $(GB)/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
-	$(NASM) $(GNASMFLAGS) -MD $(@:.o=.d) $< -o $@
+	@echo "  NASM32  $<"
+	@$(NASM) $(GNASMFLAGS) -MD $(@:.o=.d) $< -o $@
 
 # $(call guest_objs,NAME): the guest's own objects.
 guest_objs = $(GB)/tests/guests/$(1).c.o \
@@ -46,8 +51,15 @@ guest_objs = $(GB)/tests/guests/$(1).c.o \
 
 define GUEST_RULE
 $(B)/guests/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIB_OBJS) tests/guests/lib/guest.ld
-	$$(LD) $$(GLDFLAGS) -o $$@ $(call guest_objs,$(1)) $$(GUEST_LIB_OBJS)
+	@echo "  LD      $$@"
+	@$$(LD) $$(GLDFLAGS) -o $$@ $(call guest_objs,$(1)) $$(GUEST_LIB_OBJS)
 endef
 $(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_RULE,$(g))))
 
 -include $(wildcard $(GB)/*/*.d $(GB)/*/*/*.d $(GB)/*/*/*/*.d)
+
+# Run every guest bare on QEMU and check how it ends (a self-check of the
+# guests, not of Umbra).
+.PHONY: check-guests-bare
+check-guests-bare: guests
+	@tests/guests/check-bare.sh $(GUEST_NAMES)

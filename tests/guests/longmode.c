@@ -52,7 +52,8 @@ void guest_main(void)
 	       "write at 512 GiB reached the low page");
 	report(r.high_half == 0xdeadbeefcafef00dull,
 	       "higher-half alias reads it back");
-	report(r.above_4g == 0xdeadbeefcafef00dull, "alias at 4 GiB reads it back");
+	report(r.above_4g == 0xdeadbeefcafef00dull,
+	       "alias at 4 GiB reads it back");
 	report(r.from32 == 0x0123456789abcdefull,
 	       "64-bit code reads what 32-bit code wrote");
 	report((r.efer & (EFER_LME | EFER_LMA)) == (EFER_LME | EFER_LMA),
@@ -63,7 +64,8 @@ void guest_main(void)
 	report((*pte & (PTE_A | PTE_D)) == (PTE_A | PTE_D),
 	       "4-level PTE written through: A and D set");
 	pte = pt4_leaf(pml4, HIGH_HALF);
-	report((*pte & (PTE_A | PTE_D)) == PTE_A, "4-level PTE read through: A set, D clear");
+	report((*pte & (PTE_A | PTE_D)) == PTE_A,
+	       "4-level PTE read through: A set, D clear");
 	report(pml4[256] & PTE_A, "PML4E of the higher half: A set");
 
 	report(!(rdmsr(MSR_EFER) & (EFER_LME | EFER_LMA)) &&

@@ -97,7 +97,8 @@ static void check_ad(void)
 	invlpg(VA_AD);
 	report(!(*pte & (PTE_A | PTE_D)), "4K PTE: A and D clear before use");
 	(void)peek32(VA_AD);
-	report((*pte & (PTE_A | PTE_D)) == PTE_A, "4K PTE after a read: A set, D clear");
+	report((*pte & (PTE_A | PTE_D)) == PTE_A,
+	       "4K PTE after a read: A set, D clear");
 	report(*pde & PTE_A, "PDE above it: A set");
 	poke32(VA_AD, 1);
 	report((*pte & (PTE_A | PTE_D)) == (PTE_A | PTE_D),
@@ -107,75 +108,62 @@ static void check_ad(void)
 	*big &= ~(u32)(PTE_A | PTE_D);
 	invlpg(VA_BIG_AD);
 	(void)peek32(VA_BIG_AD + (u32)page_c);
-	report((*big & (PTE_A | PTE_D)) == PTE_A, "4M PDE after a read: A set, D clear");
+	report((*big & (PTE_A | PTE_D)) == PTE_A,
+	       "4M PDE after a read: A set, D clear");
 	poke32(VA_BIG_AD + (u32)page_c, 2);
 	report((*big & (PTE_A | PTE_D)) == (PTE_A | PTE_D),
 	       "4M PDE after a write: A and D set");
 }
 
-enum who { RING0, RING3 };
-enum op { RD, WR, EX };
+#define UW (PF_U | PF_W)
 
-/* Perform @op at @va from @who; expect no fault (err < 0) or #PF(err). */
-static void access(const char *what, enum who who, enum op op, u32 va, int err)
-{
-	int v;
-	if (who == RING0)
-		v = op == RD ? try_read32(va, NULL)
-		    : op == WR ? try_write32(va, 0x5a5a5a5a) : try_exec(va);
-	else
-		v = op == RD ? user_read32(va, NULL)
-		    : op == WR ? user_write32(va, 0x5a5a5a5a) : user_exec(va);
-	if (err < 0) {
-		report(v == FAULT_NONE, "%s: no fault", what);
-		if (v != FAULT_NONE)
-			printf("  got vector %d error %#x\n", v, last_fault.error_code);
-		return;
-	}
-	bool ok = v == VEC_PF && last_fault.error_code == (u32)err &&
-		  last_fault.cr2 == va;
-	report(ok, "%s: #PF error %#x, CR2", what, err);
-	if (!ok)
-		printf("  got vector %d error %#x cr2 %#x\n", v,
-		       last_fault.error_code, last_fault.cr2);
-}
+static const struct access_case wp1_cases[] = {
+	{ "ring 0 read, PTE not present", RING0, ACC_READ, VA_NP, 0 },
+	{ "ring 0 write, PTE not present", RING0, ACC_WRITE, VA_NP, PF_W },
+	{ "ring 0 read, PDE not present", RING0, ACC_READ, VA_NO_PDE, 0 },
+	{ "ring 0 write, read-only, WP=1", RING0, ACC_WRITE, VA_RO, PF_P | PF_W },
+	{ "ring 0 read, read-only", RING0, ACC_READ, VA_RO, NOFAULT },
+	{ "ring 0 write, PDE read-only, PTE writable, WP=1", RING0, ACC_WRITE,
+	  VA_PDE_RO, PF_P | PF_W },
+	{ "ring 3 read, supervisor page", RING3, ACC_READ, VA_SUP, PF_P | PF_U },
+	{ "ring 3 write, supervisor page", RING3, ACC_WRITE, VA_SUP, PF_P | UW },
+	{ "ring 3 exec, supervisor page", RING3, ACC_EXEC, VA_SUP, PF_P | PF_U },
+	{ "ring 3 read, PTE not present", RING3, ACC_READ, VA_NP, PF_U },
+	{ "ring 3 exec, PTE not present (no I/D without NXE)", RING3, ACC_EXEC,
+	  VA_NP, PF_U },
+	{ "ring 3 read, user read-only", RING3, ACC_READ, VA_URO, NOFAULT },
+	{ "ring 3 write, user read-only", RING3, ACC_WRITE, VA_URO, PF_P | UW },
+	{ "ring 3 write, user writable", RING3, ACC_WRITE, VA_URW, NOFAULT },
+	{ "ring 3 exec, user page", RING3, ACC_EXEC, VA_UCODE, NOFAULT },
+	{ "ring 3 read, PDE supervisor, PTE user", RING3, ACC_READ, VA_PDE_S,
+	  PF_P | PF_U },
+	{ "ring 3 write, PDE read-only, PTE writable", RING3, ACC_WRITE,
+	  VA_PDE_RO, PF_P | UW },
+};
+
+static const struct access_case wp0_cases[] = {
+	{ "ring 0 write, read-only, WP=0", RING0, ACC_WRITE, VA_RO, NOFAULT },
+	{ "ring 0 write, PDE read-only, WP=0", RING0, ACC_WRITE, VA_PDE_RO,
+	  NOFAULT },
+	{ "ring 3 write, user read-only, WP=0", RING3, ACC_WRITE, VA_URO,
+	  PF_P | UW },
+};
 
 static void check_faults(void)
 {
-	access("ring 0 read, PTE not present", RING0, RD, VA_NP, 0);
-	access("ring 0 write, PTE not present", RING0, WR, VA_NP, PF_W);
-	access("ring 0 read, PDE not present", RING0, RD, VA_NO_PDE, 0);
-	access("ring 0 write, read-only, WP=1", RING0, WR, VA_RO, PF_P | PF_W);
-	access("ring 0 read, read-only", RING0, RD, VA_RO, -1);
-	access("ring 0 write, PDE read-only, PTE writable, WP=1", RING0, WR,
-	       VA_PDE_RO, PF_P | PF_W);
-	access("ring 3 read, supervisor page", RING3, RD, VA_SUP, PF_P | PF_U);
-	access("ring 3 write, supervisor page", RING3, WR, VA_SUP,
-	       PF_P | PF_W | PF_U);
-	access("ring 3 exec, supervisor page", RING3, EX, VA_SUP, PF_P | PF_U);
-	access("ring 3 read, PTE not present", RING3, RD, VA_NP, PF_U);
-	access("ring 3 exec, PTE not present (no I/D without NXE)", RING3, EX,
-	       VA_NP, PF_U);
-	access("ring 3 read, user read-only", RING3, RD, VA_URO, -1);
-	access("ring 3 write, user read-only", RING3, WR, VA_URO,
-	       PF_P | PF_W | PF_U);
-	access("ring 3 write, user writable", RING3, WR, VA_URW, -1);
-	report(peek32((u32)page_c) == 0x5a5a5a5a, "ring 3 write reached the page");
-	access("ring 3 exec, user page", RING3, EX, VA_UCODE, -1);
-	access("ring 3 read, PDE supervisor, PTE user", RING3, RD, VA_PDE_S,
-	       PF_P | PF_U);
-	access("ring 3 write, PDE read-only, PTE writable", RING3, WR,
-	       VA_PDE_RO, PF_P | PF_W | PF_U);
+	poke32((u32)page_a, 0);
+	poke32((u32)page_c, 0);
+	report_access_cases(wp1_cases, ARRAY_SIZE(wp1_cases));
+	report(peek32((u32)page_c) == 0x5a5a5a5a,
+	       "ring 3 write reached the page");
 
 	set_wp(false);
-	access("ring 0 write, read-only, WP=0", RING0, WR, VA_RO, -1);
-	report(peek32((u32)page_a) == 0x5a5a5a5a, "WP=0 write reached the page");
-	access("ring 0 write, PDE read-only, WP=0", RING0, WR, VA_PDE_RO, -1);
-	access("ring 3 write, user read-only, WP=0", RING3, WR, VA_URO,
-	       PF_P | PF_W | PF_U);
+	report_access_cases(wp0_cases, ARRAY_SIZE(wp0_cases));
+	report(peek32((u32)page_a) == 0x5a5a5a5a,
+	       "WP=0 write reached the page");
 	set_wp(true);
-	access("ring 0 write, read-only, WP=1 again", RING0, WR, VA_RO,
-	       PF_P | PF_W);
+	report_access("ring 0 write, read-only, WP=1 again", RING0, ACC_WRITE,
+		      VA_RO, PF_P | PF_W);
 }
 
 static void check_tlb(void)
@@ -186,10 +174,12 @@ static void check_tlb(void)
 	report(peek32(VA_FLIP + 64) == 0xaaaa0001, "VA maps page a");
 	*pte = (u32)page_b | PTE_P | PTE_W;
 	invlpg(VA_FLIP);
-	report(peek32(VA_FLIP + 64) == 0xbbbb0001, "after PTE change + INVLPG: page b");
+	report(peek32(VA_FLIP + 64) == 0xbbbb0001,
+	       "after PTE change + INVLPG: page b");
 	*pte = (u32)page_a | PTE_P | PTE_W;
 	write_cr3(read_cr3());
-	report(peek32(VA_FLIP + 64) == 0xaaaa0001, "after PTE change + CR3 reload: page a");
+	report(peek32(VA_FLIP + 64) == 0xaaaa0001,
+	       "after PTE change + CR3 reload: page a");
 
 	/* Not-present entries are never cached (SDM 4.10.2.3). */
 	pte = pt32_leaf(pd, VA_LATE);

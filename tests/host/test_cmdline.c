@@ -277,7 +277,7 @@ static void log_err(void *ctx, const char *msg)
 static int apply(struct cfg *c, const char *line, struct errlog *l,
 		 const char **rest, size_t *rest_len)
 {
-	*c = defaults;
+	memcpy(c, &defaults, sizeof(*c));
 	memset(l, 0, sizeof(*l));
 	int n = cmdline_apply(opts, NOPTS, c, line, strlen(line), log_err, l,
 			      rest, rest_len);

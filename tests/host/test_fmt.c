@@ -183,6 +183,11 @@ static void test_callback(void)
 	c.buf[c.n < 127 ? c.n : 127] = 0;
 	if (n != c.n || strcmp(c.buf, "x=-3 y=hi z=0xff"))
 		FAIL("callback: \"%s\" n=%d cnt=%d", c.buf, n, c.n);
+	c.n = 0;
+	n = fmt_cbprintf(cb_putc, &c, "[%5s|%-3c]", "ab", 'z');
+	c.buf[c.n] = 0;
+	if (n != 11 || strcmp(c.buf, "[   ab|z  ]"))
+		FAIL("fmt_cbprintf: \"%s\" %d", c.buf, n);
 }
 
 /* ---- random formats ---- */

@@ -315,6 +315,7 @@ static void test_random(u64 seed)
 /* Run out of frames: NULL, never a crash; everything comes back. */
 static void test_exhaustion(void)
 {
+	struct pmm_stats st;
 	u64 baseline;
 	int fails = 0, got = 0;
 
@@ -328,18 +329,53 @@ static void test_exhaustion(void)
 		else
 			fails++;
 	}
+	for (u8 *p; (p = kmem_cache_alloc(caches[6])); got++)
+		add_obj(p, 1, 6);
 	CHECK(got > 100);
-	CHECK(pmm_free_bytes() < 128 * KiB); /* really ran dry */
+	pmm_stats(&st);
+	CHECK(st.free_normal == 0); /* really ran dry */
+	CHECK(!kzalloc(3 * PAGE_SIZE));
 	/* free half, allocation works again */
 	for (size_t i = 0; i < n_objs; i += 2)
 		del_obj(i);
-	CHECK(kzalloc(64) != NULL || kmem_cache_alloc(caches[0]) != NULL);
-	/* that object is not in the model: find and free it via shrink check */
-	while (n_objs)
-		del_obj(n_objs - 1);
-	kmem_cache_shrink(NULL);
+	add_obj(kzalloc(64), 64, -1);
+	add_obj(kmem_cache_alloc(caches[3]), cache_size[3], 3);
+	check_all_free(baseline);
 	printf("kmem: exhaustion ok (%d objects before running dry)\n", got);
-	(void)baseline;
+}
+
+/* The owner table itself runs out of frames: the slab must go back. */
+static void test_table_exhaustion(void)
+{
+	static hpa_t held[4096];
+	struct kmem_cache_stats st;
+	struct pmm_stats ps;
+	size_t n = 0, lowest;
+	u64 baseline;
+	u8 *p;
+
+	setup(12 * MiB);
+	baseline = pmm_free_bytes();
+	p = kzalloc(8); /* owner table covers the top 2 MiB */
+	add_obj(p, 8, -1);
+	while (n < ARRAY_SIZE(held) && pmm_alloc(0, PMM_NORMAL, &held[n]) == E_OK)
+		n++;
+	CHECK(n < ARRAY_SIZE(held));
+	lowest = n - 1; /* high-first: last one is the lowest frame */
+	CHECK(held[lowest] < 8 * MiB);
+	CHECK(pmm_free(held[lowest], 0) == E_OK);
+	create_caches();
+	CHECK(!kmem_cache_alloc(caches[0])); /* got the frame, no table leaf */
+	CHECK(!kzalloc(PAGE_SIZE));
+	pmm_stats(&ps);
+	CHECK(ps.free_normal == PAGE_SIZE); /* rolled back */
+	kmem_cache_stats(caches[0], &st);
+	CHECK(st.slabs == 0 && st.failed_allocs == 1);
+	CHECK(pmm_free(held[lowest - 1], 0) == E_OK);
+	add_obj(kmem_cache_alloc(caches[0]), cache_size[0], 0);
+	for (size_t i = 0; i + 2 < n; i++)
+		CHECK(pmm_free(held[i], 0) == E_OK);
+	check_all_free(baseline);
 }
 
 int main(void)
@@ -351,6 +387,7 @@ int main(void)
 	for (u64 seed = 1; seed <= 6; seed++)
 		test_random(seed);
 	test_exhaustion();
+	test_table_exhaustion();
 	printf("kmem: all tests passed\n");
 	return 0;
 }

@@ -176,15 +176,17 @@ static u64 expect_high(unsigned k, int zone)
 	return ~0ULL;
 }
 
-/* Expected pmm_alloc_below result (lowest, FW or NORMAL), or ~0. */
-static u64 expect_low(unsigned k)
+/* Expected pmm_alloc_below result: lowest fitting block in NORMAL, else
+ * below 1 MiB; ~0 if none. */
+static u64 expect_low(unsigned k, hpa_t limit)
 {
 	u64 n = 1ULL << k;
 	int z;
 
-	for (u64 pfn = 0; pfn + n <= model_pfns; pfn += n)
-		if (region_free(pfn, k, &z) && z != MZ_LOW)
-			return pfn << PAGE_SHIFT;
+	for (int want = MZ_NORMAL; want != -1; want = want == MZ_NORMAL ? MZ_FW : -1)
+		for (u64 pfn = 0; pfn + n <= model_pfns && (pfn + n) << PAGE_SHIFT <= limit; pfn += n)
+			if (region_free(pfn, k, &z) && z == want)
+				return pfn << PAGE_SHIFT;
 	return ~0ULL;
 }
 
@@ -286,9 +288,9 @@ static void random_run(u64 seed, int ops)
 			static const hpa_t limits[] = { MiB, 16 * MiB, 4 * GiB };
 			unsigned k = rnd() % 4;
 			hpa_t limit = limits[rnd() % 3];
-			u64 want = expect_low(k);
+			u64 want = expect_low(k, limit);
 			int err = pmm_alloc_below(k, limit, &pa);
-			if (want == ~0ULL || want + (PAGE_SIZE << k) > limit) {
+			if (want == ~0ULL) {
 				CHECK(err == E_NOMEM);
 			} else {
 				CHECK(err == E_OK && pa == want);
@@ -412,6 +414,10 @@ static void test_pc(void)
 	CHECK(pmm_alloc_below(3, MiB, &pa2) == E_OK && pa2 == 0x10000);
 	model_alloc(pa2, 3, -1, MiB);
 	CHECK(pmm_alloc_below(PMM_MAX_ORDER, MiB, &pa2) == E_NOMEM);
+	CHECK(pmm_alloc_below(0, 4 * GiB, &pa2) == E_OK && pa2 == rep.meta_end);
+	model_alloc(pa2, 0, -1, 4 * GiB);
+	CHECK(pmm_alloc_below(4, 2 * MiB, &pa2) == E_OK && pa2 == 0x20000);
+	model_alloc(pa2, 4, -1, 2 * MiB);
 	free_all();
 
 	/* zeroed allocation really zeroes (and only then touches frames) */

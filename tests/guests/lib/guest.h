@@ -114,6 +114,30 @@ int user_read32(u32 addr, u32 *val);
 int user_write32(u32 addr, u32 val);
 int user_exec(u32 addr);
 
+enum access_who { RING0, RING3 };
+enum access_op { ACC_READ, ACC_WRITE, ACC_EXEC };
+
+/*
+ * Perform @op at @va from @who (a write stores 0x5a5a5a5a, an execute
+ * calls @va) and report "@what: no fault" (@pf_err < 0) or "@what: #PF
+ * error E, CR2" (a #PF with exactly error code @pf_err and CR2 = @va).
+ * On a mismatch an extra line shows what happened instead.
+ */
+bool report_access(const char *what, enum access_who who, enum access_op op,
+		   u32 va, int pf_err);
+
+/* A table row for report_access(). */
+struct access_case {
+	const char *what;
+	enum access_who who;
+	enum access_op op;
+	u32 va;
+	int pf_err; /* NOFAULT or the #PF error code */
+};
+#define NOFAULT (-1)
+
+void report_access_cases(const struct access_case *c, size_t n);
+
 /* ------------------------------------------------------------ long mode */
 
 /*

@@ -157,7 +157,6 @@ __noreturn void isr_unexpected(struct isr_frame *f)
 
 /* ------------------------------------------------------------ faults */
 
-int fault_try(void (*fn)(void *arg), void *arg);
 void user_enter(void *args);
 extern u32 user_result;
 
@@ -246,6 +245,40 @@ int user_exec(u32 addr)
 {
 	struct access a = { .kind = 2, .addr = addr };
 	return fault_try(user_enter, &a);
+}
+
+bool report_access(const char *what, enum access_who who, enum access_op op,
+		   u32 va, int pf_err)
+{
+	static const u32 pattern = 0x5a5a5a5a;
+	int v;
+	if (who == RING0)
+		v = op == ACC_READ    ? try_read32(va, NULL)
+		    : op == ACC_WRITE ? try_write32(va, pattern)
+				      : try_exec(va);
+	else
+		v = op == ACC_READ    ? user_read32(va, NULL)
+		    : op == ACC_WRITE ? user_write32(va, pattern)
+				      : user_exec(va);
+	bool ok;
+	if (pf_err < 0)
+		ok = report(v == FAULT_NONE, "%s: no fault", what);
+	else
+		ok = report(v == VEC_PF && last_fault.error_code == (u32)pf_err &&
+				    last_fault.cr2 == va,
+			    "%s: #PF error %#x, CR2", what, pf_err);
+	if (!ok && v == FAULT_NONE)
+		printf("  got no fault\n");
+	else if (!ok)
+		printf("  got vector %d error %#x cr2 %#x\n", v,
+		       last_fault.error_code, last_fault.cr2);
+	return ok;
+}
+
+void report_access_cases(const struct access_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		report_access(c[i].what, c[i].who, c[i].op, c[i].va, c[i].pf_err);
 }
 
 /* ------------------------------------------------------------ long mode */

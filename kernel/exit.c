@@ -1,0 +1,319 @@
+/*
+ * kernel/exit.c - the common exit policy (DESIGN.md §4): CPUID filtering,
+ * the guest MSR set, port I/O to the virtual platform, HLT, triple
+ * faults, and architectural faults for everything a guest may not do.
+ * Vendor-neutral: the backend decoded the exit, this file decides.
+ */
+#include "kernel/exit.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/insn_len.h"
+#include "kernel/trace.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+
+#define EXC_UD 6
+#define EXC_GP 13
+
+#define DEBUG_EXIT_PORT 0xf4
+
+const char *const exit_reason_names[EXIT_NREASONS] = {
+	[EXIT_NONE] = "none", [EXIT_CPUID] = "cpuid", [EXIT_RDMSR] = "rdmsr", [EXIT_WRMSR] = "wrmsr",
+	[EXIT_IO] = "io", [EXIT_HLT] = "hlt", [EXIT_SHUTDOWN] = "shutdown", [EXIT_INTR] = "intr",
+	[EXIT_NMI] = "nmi", [EXIT_SMI] = "smi", [EXIT_INIT] = "init", [EXIT_HYPERCALL] = "hypercall",
+	[EXIT_VIRT_INSN] = "virt-insn", [EXIT_INVD] = "invd", [EXIT_WBINVD] = "wbinvd",
+	[EXIT_XSETBV] = "xsetbv", [EXIT_TASK_SWITCH] = "task-switch", [EXIT_TDP_FAULT] = "tdp-fault",
+	[EXIT_TDP_MISCONFIG] = "tdp-misconfig", [EXIT_EXCEPTION] = "exception", [EXIT_PAUSE] = "pause",
+	[EXIT_RDPMC] = "rdpmc", [EXIT_MONITOR] = "monitor", [EXIT_ENTRY_FAIL] = "entry-fail",
+	[EXIT_UNKNOWN] = "unknown",
+};
+
+void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	backend->inject_event(v, vector, false, has_error, error);
+}
+
+/* Advance RIP past the exiting instruction. The backend gives the length
+ * when the hardware does (NRIPS, IOIO); otherwise decode it. */
+static bool skip_insn(struct vcpu *v, struct vm_exit *e)
+{
+	u8 len = e->insn_len;
+	if (!len && insn_length(v, e, &len)) {
+		vm_end(v->vm, VMR_KILLED, 0, "cannot fetch the instruction at rip %#lx", v->regs.rip);
+		return false;
+	}
+	v->regs.rip += len;
+	if (!(backend->get_efer(v) & EFER_LMA))
+		v->regs.rip &= 0xffffffffULL;
+	return true;
+}
+
+/* ---------------------------------------------------------------- CPUID */
+
+static void handle_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+	u32 leaf = (u32)v->regs.gpr[GPR_RAX], sub = (u32)v->regs.gpr[GPR_RCX];
+	struct cpuid_regs r = cpuid_count(leaf, sub);
+	bool nested = v->vm->cfg.nested;
+	switch (leaf) {
+	case 1:
+		r.ecx |= BIT(31);                       /* hypervisor present */
+		r.ecx &= ~(BIT(5) | BIT(3) | BIT(21));  /* no VMX, MONITOR, x2APIC */
+		r.ecx &= ~BIT(27);                      /* OSXSAVE mirrors guest CR4 */
+		if (backend->get_cr(v, 4) & CR4_OSXSAVE)
+			r.ecx |= BIT(27);
+		r.edx &= ~(BIT(9) | BIT(12));           /* no local APIC, no MTRRs yet */
+		r.ebx = (r.ebx & 0x0000ffff) | (1u << 16) | (v->id << 24);
+		break;
+	case 0x80000001:
+		if (!nested)
+			r.ecx &= ~BIT(2);               /* SVM only for nested VMs */
+		break;
+	case 0x8000000a:
+		if (!nested)
+			r.eax = r.ebx = r.ecx = r.edx = 0;
+		break;
+	case 0x40000000:
+		r.eax = 0x40000000;
+		r.ebx = 0x72626d55; /* "UmbraUmbraUm" */
+		r.ecx = 0x6d55616d;
+		r.edx = 0x6d556172;
+		break;
+	default:
+		break;
+	}
+	v->regs.gpr[GPR_RAX] = r.eax;
+	v->regs.gpr[GPR_RBX] = r.ebx;
+	v->regs.gpr[GPR_RCX] = r.ecx;
+	v->regs.gpr[GPR_RDX] = r.edx;
+	skip_insn(v, e);
+}
+
+/* ---------------------------------------------------------------- MSRs */
+
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_PLATFORM_ID 0x17
+#define MSR_BIOS_SIGN_ID 0x8b
+
+/* The guest's MSR set. Everything else raises #GP, as an MSR the CPU does
+ * not implement would. */
+static int msr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	switch (msr) {
+	case MSR_IA32_TSC: *val = rdtsc() + (u64)v->tsc_offset; return E_OK;
+	case MSR_EFER: *val = backend->get_efer(v); return E_OK;
+	case MSR_IA32_PAT: *val = v->pat; return E_OK;
+	case MSR_MISC_ENABLE: *val = BIT(0); return E_OK; /* fast strings */
+	case MSR_PLATFORM_ID:
+	case MSR_BIOS_SIGN_ID: *val = 0; return E_OK;
+	default: return E_NOENT;
+	}
+}
+
+static bool pat_valid(u64 pat)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 t = (pat >> (i * 8)) & 0xff;
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static int msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	switch (msr) {
+	case MSR_IA32_TSC:
+		v->tsc_offset = (s64)(val - rdtsc());
+		return E_OK;
+	case MSR_EFER: {
+		/* SDM vol. 4 / APM vol. 2 §3.1.7: SCE, LME, NXE (and SVME for
+		 * nested VMs) are writable; LMA is read-only; changing LME
+		 * while paging is on is a #GP. */
+		u64 ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | (v->vm->cfg.nested ? EFER_SVME : 0);
+		u64 old = backend->get_efer(v);
+		if (val & ~ok)
+			return E_INVAL;
+		if ((backend->get_cr(v, 0) & CR0_PG) && ((val ^ old) & EFER_LME))
+			return E_INVAL;
+		return backend->set_efer(v, (val & ~EFER_LMA) | (old & EFER_LMA));
+	}
+	case MSR_IA32_PAT:
+		if (!pat_valid(val))
+			return E_INVAL;
+		v->pat = val;
+		return E_OK;
+	case MSR_BIOS_SIGN_ID: return E_OK;
+	default: return E_NOENT;
+	}
+}
+
+static void handle_msr(struct vcpu *v, struct vm_exit *e)
+{
+	u32 msr = (u32)v->regs.gpr[GPR_RCX];
+	if (e->reason == EXIT_RDMSR) {
+		u64 val;
+		if (msr_read(v, msr, &val)) {
+			vcpu_inject_exception(v, EXC_GP, true, 0);
+			return;
+		}
+		v->regs.gpr[GPR_RAX] = (u32)val;
+		v->regs.gpr[GPR_RDX] = val >> 32;
+	} else {
+		u64 val = (u32)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);
+		if (msr_write(v, msr, val)) {
+			vcpu_inject_exception(v, EXC_GP, true, 0);
+			return;
+		}
+	}
+	skip_insn(v, e);
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+static void port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
+{
+	struct vm *vm = v->vm;
+	if (port >= VUART_BASE && port < VUART_BASE + 8) {
+		vuart_io(vm, port, in, val);
+		return;
+	}
+	if (port == DEBUG_EXIT_PORT && !in) {
+		/* QEMU isa-debug-exit semantics: any write ends the VM with
+		 * the value written. */
+		vm_end(vm, VMR_EXIT, *val & (size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff), NULL);
+		return;
+	}
+	/* Unknown ports read all-ones and ignore writes (one trace line). */
+	vm->unknown_ports++;
+	if (trace_on(TRACE_IO))
+		kprintf("T cpu=%u vm=%s io-unknown port=%#x size=%u dir=%s val=%#x\n", this_cpu()->id,
+			vm->cfg.name, port, size, in ? "in" : "out", in ? 0 : *val);
+	if (in)
+		*val = 0xffffffff;
+}
+
+static void handle_io(struct vcpu *v, struct vm_exit *e)
+{
+	if (e->io.string) {
+		/* INS/OUTS need the instruction emulator; until then a guest
+		 * using them is stopped cleanly rather than misled. */
+		vm_end(v->vm, VMR_KILLED, 0, "string I/O (INS/OUTS) to port %#x is not emulated yet", e->io.port);
+		return;
+	}
+	u32 mask = e->io.size == 1 ? 0xff : e->io.size == 2 ? 0xffff : 0xffffffff;
+	u32 val = (u32)v->regs.gpr[GPR_RAX] & mask;
+	port_io(v, e->io.port, e->io.size, e->io.in, &val);
+	if (!vm_running(v->vm))
+		return;
+	if (e->io.in) {
+		u64 *rax = &v->regs.gpr[GPR_RAX];
+		if (e->io.size == 4)
+			*rax = val; /* a 32-bit result zero-extends */
+		else
+			*rax = (*rax & ~(u64)mask) | (val & mask);
+	}
+	skip_insn(v, e);
+}
+
+/* ---------------------------------------------------------------- others */
+
+static void handle_xsetbv(struct vcpu *v, struct vm_exit *e)
+{
+	/* SDM vol. 2 XSETBV: #GP(0) at CPL>0, ECX != 0, XCR0 bit 0 clear,
+	 * AVX without SSE, or bits the CPU does not support. */
+	u32 idx = (u32)v->regs.gpr[GPR_RCX];
+	u64 val = (u32)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);
+	struct cpuid_regs d = cpuid_count(0xd, 0);
+	u64 supported = d.eax | ((u64)d.edx << 32);
+	if (!(backend->get_cr(v, 4) & CR4_OSXSAVE)) {
+		vcpu_inject_exception(v, EXC_UD, false, 0);
+		return;
+	}
+	if (backend->get_cpl(v) != 0 || idx != 0 || !(val & 1) || ((val & 4) && !(val & 2)) || (val & ~supported)) {
+		vcpu_inject_exception(v, EXC_GP, true, 0);
+		return;
+	}
+	v->xcr0 = val;
+	xsetbv(0, val);
+	skip_insn(v, e);
+}
+
+static void handle_tdp_fault(struct vcpu *v, struct vm_exit *e)
+{
+	/* No emulated MMIO device is mapped yet: an access outside RAM ends
+	 * the VM cleanly with the address in the message. */
+	vm_end(v->vm, VMR_KILLED, 0, "%s of guest-physical %#lx outside RAM (rip %#lx)",
+	       e->tdp.fetch ? "fetch" : e->tdp.write ? "write" : "read", e->tdp.gpa, v->regs.rip);
+}
+
+void exit_handle(struct vcpu *v, struct vm_exit *e)
+{
+	struct vm *vm = v->vm;
+	vm->exit_count[e->reason]++;
+	v->exits++;
+	if (trace_on(TRACE_EXIT))
+		kprintf("T cpu=%u vm=%s vcpu=%u tsc=%lu exit=%s raw=%#lx rip=%#lx info1=%#lx info2=%#lx\n",
+			this_cpu()->id, vm->cfg.name, v->id, rdtsc(), exit_reason_names[e->reason], e->raw,
+			v->regs.rip, e->info1, e->info2);
+
+	switch (e->reason) {
+	case EXIT_CPUID: handle_cpuid(v, e); break;
+	case EXIT_RDMSR:
+	case EXIT_WRMSR: handle_msr(v, e); break;
+	case EXIT_IO: handle_io(v, e); break;
+	case EXIT_HLT:
+		if (skip_insn(v, e))
+			v->halted = true;
+		break;
+	case EXIT_SHUTDOWN: vm_end(vm, VMR_TRIPLE_FAULT, 0, NULL); break;
+	case EXIT_INTR:
+	case EXIT_NMI:
+	case EXIT_SMI:
+		/* the host takes the interrupt when it enables interrupts */
+		break;
+	case EXIT_INIT:
+		/* INIT to a single-vCPU VM resets it; not modelled yet */
+		vm_end(vm, VMR_KILLED, 0, "INIT signal (vCPU reset is not supported yet)");
+		break;
+	case EXIT_HYPERCALL:
+		/* Hypercall interface: unknown numbers return -1 in RAX,
+		 * never #UD (docs/platform.md). */
+		v->regs.gpr[GPR_RAX] = (u64)-1;
+		skip_insn(v, e);
+		break;
+	case EXIT_VIRT_INSN:
+		if (e->insn.which == VI_RDTSCP) {
+			vcpu_inject_exception(v, EXC_UD, false, 0);
+			break;
+		}
+		/* SVM/VMX instructions in a VM without nested virtualization:
+		 * #UD, as on a CPU without the feature. */
+		vcpu_inject_exception(v, EXC_UD, false, 0);
+		break;
+	case EXIT_MONITOR: vcpu_inject_exception(v, EXC_UD, false, 0); break;
+	case EXIT_RDPMC: vcpu_inject_exception(v, EXC_GP, true, 0); break;
+	case EXIT_INVD:
+	case EXIT_WBINVD:
+	case EXIT_PAUSE: skip_insn(v, e); break;
+	case EXIT_XSETBV: handle_xsetbv(v, e); break;
+	case EXIT_TDP_FAULT: handle_tdp_fault(v, e); break;
+	case EXIT_TASK_SWITCH:
+		vm_end(vm, VMR_KILLED, 0, "hardware task switch (not supported)");
+		break;
+	case EXIT_EXCEPTION:
+		if (e->exc.vector == 18)
+			vm_end(vm, VMR_KILLED, 0, "machine check while the guest ran");
+		else
+			vcpu_inject_exception(v, e->exc.vector, e->exc.has_error, e->exc.error);
+		break;
+	case EXIT_ENTRY_FAIL:
+		backend->dump(v);
+		vm_end(vm, VMR_KILLED, 0, "%s", e->fail.why);
+		break;
+	default:
+		backend->dump(v);
+		vm_end(vm, VMR_KILLED, 0, "unhandled exit %s (raw %#lx)", exit_reason_names[e->reason], e->raw);
+		break;
+	}
+}

@@ -1,0 +1,103 @@
+/*
+ * kernel/sched.c - the single-CPU scheduler (see sched.h).
+ *
+ * A vCPU runs until its slice ends (a timer tick arrives as an INTR exit)
+ * or it halts or its VM ends; then the next runnable vCPU gets the CPU.
+ * The platform has no interrupt source for guests yet (no virtual LAPIC,
+ * PIC or PIT), so a VM whose every vCPU halted can never continue: it is
+ * ended with a clear reason instead of hanging the run.
+ */
+#include "kernel/sched.h"
+#include "kernel/config.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/exit.h"
+#include "kernel/fpu.h"
+#include "kernel/timer.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+
+static void check_timeouts(void)
+{
+	u64 now = timer_ticks();
+	for (u32 i = 0; i < nr_vms; i++) {
+		struct vm *vm = vms[i];
+		if (vm_running(vm) && vm->cfg.timeout_s && now - vm->start_tick >= vm->cfg.timeout_s * TIMER_HZ)
+			vm_end(vm, VMR_KILLED, 0, "timeout after %lu s", vm->cfg.timeout_s);
+	}
+}
+
+static bool vm_blocked_forever(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		if (!v->halted)
+			return false;
+	}
+	return true;
+}
+
+static struct vcpu *pick_next(u32 *cursor)
+{
+	u32 total = nr_vms * VM_MAX_VCPUS;
+	for (u32 n = 0; n < total; n++) {
+		u32 k = (*cursor + 1 + n) % total;
+		struct vm *vm = vms[k / VM_MAX_VCPUS];
+		u32 vi = k % VM_MAX_VCPUS;
+		if (!vm_running(vm) || vi >= vm->nr_vcpus || vm->vcpu[vi]->halted)
+			continue;
+		*cursor = k;
+		return vm->vcpu[vi];
+	}
+	return NULL;
+}
+
+static bool any_running(void)
+{
+	for (u32 i = 0; i < nr_vms; i++)
+		if (vm_running(vms[i]))
+			return true;
+	return false;
+}
+
+void sched_run(void)
+{
+	struct cpu *c = this_cpu();
+	u32 cursor = (u32)-1;
+	u64 quantum = umbra_config.quantum_us * TIMER_HZ / 1000000;
+	if (quantum == 0)
+		quantum = 1;
+	while (any_running()) {
+		for (u32 i = 0; i < nr_vms; i++)
+			if (vm_running(vms[i]) && vm_blocked_forever(vms[i]))
+				vm_end(vms[i], VMR_KILLED, 0, "halted with %s (no virtual device can wake it)",
+				       (vms[i]->vcpu[0]->regs.rflags & RFLAGS_IF) ? "interrupts enabled"
+										 : "interrupts disabled");
+		struct vcpu *v = pick_next(&cursor);
+		if (!v) {
+			/* every vCPU waits: sleep until the next tick */
+			__asm__ volatile("sti; hlt; cli");
+			check_timeouts();
+			continue;
+		}
+		if (c->vcpu != v) {
+			fpu_switch(c->vcpu, v);
+			c->vcpu = v;
+		}
+		u64 slice_end = timer_ticks() + quantum;
+		while (vm_running(v->vm) && !v->halted) {
+			struct vm_exit e;
+			backend->vcpu_run(v, &e);
+			exit_handle(v, &e);
+			/* take pending host interrupts (the timer) */
+			__asm__ volatile("sti; nop; cli");
+			check_timeouts();
+			if (timer_ticks() >= slice_end)
+				break;
+		}
+	}
+	if (c->vcpu) {
+		fpu_switch(c->vcpu, NULL);
+		c->vcpu = NULL;
+	}
+}

@@ -1,0 +1,444 @@
+/*
+ * svm/svm.c - the AMD SVM backend: capability probe, per-CPU enable,
+ * VMCB set-up for a vCPU, the run loop step, and exit decoding into
+ * struct vm_exit (AMD APM vol. 2 chapter 15, revision in
+ * docs/references.md).
+ *
+ * Owns every VMCB field. Decides nothing about policy: kernel/exit.c does.
+ * Works without NRIPS and decode assists (QEMU has neither): lengths of
+ * exiting instructions come from nRIP when the CPU has NRIPS, else from
+ * IOIO's EXITINFO2, else common code decodes the instruction.
+ */
+#include "kernel/backend.h"
+#include "kernel/console.h"
+#include "kernel/cpu.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "kernel/trap.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+#include "mm/hostpt.h"
+#include "mm/kmem.h"
+#include "mm/pmm.h"
+#include "svm/vmcb.h"
+
+void svm_vmrun(u64 vmcb_pa, struct vcpu_regs *regs, u64 host_vmcb_pa);
+
+/* CPUID 8000_000Ah EDX feature bits (APM vol. 3, CPUID Fn8000_000A). */
+#define SVM_FEAT_NPT BIT(0)
+#define SVM_FEAT_LBRV BIT(1)
+#define SVM_FEAT_NRIPS BIT(3)
+#define SVM_FEAT_VMCB_CLEAN BIT(5)
+#define SVM_FEAT_FLUSH_BY_ASID BIT(6)
+#define SVM_FEAT_DECODE_ASSISTS BIT(7)
+#define SVM_FEAT_PAUSE_FILTER BIT(10)
+#define SVM_FEAT_VGIF BIT(16)
+
+static struct {
+	u32 features;
+	u32 nasid;
+	u32 revision;
+} svm_caps;
+
+struct svm_cpu {
+	hpa_t hsave_pa;
+	hpa_t host_vmcb_pa;
+	struct vcpu *last; /* vCPU that last ran here (ASID ownership) */
+};
+static struct svm_cpu svm_cpus[MAX_CPUS];
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	hpa_t vmcb_pa;
+	u32 asid;
+	bool flush;       /* TLB flush needed at next VMRUN */
+	u64 efer;         /* the guest's view of EFER (SVME hidden) */
+};
+
+static hpa_t iopm_pa, msrpm_pa; /* shared, read-only after set-up */
+static u32 next_asid = 1;
+
+static inline struct svm_vcpu *svm(struct vcpu *v)
+{
+	return v->arch;
+}
+
+static bool has(u32 f)
+{
+	return (svm_caps.features & f) != 0;
+}
+
+static int svm_probe(void)
+{
+	struct cpuid_regs r = cpuid(0x80000000);
+	if (r.eax < 0x8000000a || !(cpuid(0x80000001).ecx & BIT(2))) {
+		kprintf("svm: this CPU has no SVM (CPUID 8000_0001h ECX.SVM=0)\n");
+		return E_NOTSUP;
+	}
+	u64 vmcr;
+	if (rdmsr_safe(MSR_VM_CR, &vmcr) == E_OK && (vmcr & VM_CR_SVMDIS)) {
+		kprintf("svm: SVM is disabled by firmware (VM_CR.SVMDIS=1); enable it in the BIOS setup\n");
+		return E_NOTSUP;
+	}
+	r = cpuid(0x8000000a);
+	svm_caps.revision = r.eax & 0xff;
+	svm_caps.nasid = r.ebx;
+	svm_caps.features = r.edx;
+	kprintf("svm: revision %u, %u ASIDs, features:%s%s%s%s%s%s%s%s\n", svm_caps.revision, svm_caps.nasid,
+		has(SVM_FEAT_NPT) ? " NPT" : "", has(SVM_FEAT_NRIPS) ? " NRIPS" : "",
+		has(SVM_FEAT_FLUSH_BY_ASID) ? " flush-by-ASID" : "",
+		has(SVM_FEAT_DECODE_ASSISTS) ? " decode-assists" : "", has(SVM_FEAT_VMCB_CLEAN) ? " VMCB-clean" : "",
+		has(SVM_FEAT_PAUSE_FILTER) ? " pause-filter" : "", has(SVM_FEAT_VGIF) ? " vGIF" : "",
+		has(SVM_FEAT_LBRV) ? " LBRV" : "");
+	if (!has(SVM_FEAT_NPT))
+		kprintf("svm: no NPT: only paging=shadow VMs can run\n");
+	if (svm_caps.nasid < 2) {
+		kprintf("svm: CPU reports %u ASIDs; need at least 2\n", svm_caps.nasid);
+		return E_NOTSUP;
+	}
+
+	/* I/O permission map: 12 KiB, every port intercepted (APM §15.10.1).
+	 * MSR permission map: 8 KiB, every MSR intercepted except the ones
+	 * whose state VMLOAD/VMSAVE swap anyway (§15.11). */
+	if (pmm_alloc(2, PMM_NORMAL, &iopm_pa) || pmm_alloc(1, PMM_NORMAL, &msrpm_pa)) {
+		kprintf("svm: out of memory for the permission maps\n");
+		return E_NOMEM;
+	}
+	memset(phys_to_virt(iopm_pa), 0xff, 4 * PAGE_SIZE);
+	u8 *msrpm = phys_to_virt(msrpm_pa);
+	memset(msrpm, 0xff, 2 * PAGE_SIZE);
+	static const u32 passthrough[] = {MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+					  MSR_CSTAR, MSR_SFMASK, 0x174, 0x175, 0x176};
+	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
+		u32 m = passthrough[i];
+		u32 base = m < 0x2000 ? 0 : (m >= 0xc0000000 && m < 0xc0002000) ? 0x800 : 0x1000;
+		u32 bit = (m & 0x1fff) * 2;
+		msrpm[base + bit / 8] &= ~(3u << (bit % 8)); /* read and write */
+	}
+	return E_OK;
+}
+
+static int svm_cpu_enable(struct cpu *c)
+{
+	struct svm_cpu *sc = &svm_cpus[c->id];
+	if (pmm_alloc_zeroed(0, PMM_NORMAL, &sc->hsave_pa) || pmm_alloc_zeroed(0, PMM_NORMAL, &sc->host_vmcb_pa))
+		return E_NOMEM;
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, sc->hsave_pa);
+	c->backend = sc;
+	return E_OK;
+}
+
+static void seg_to_vmcb(struct vmcb_seg *d, const struct seg_desc *s)
+{
+	d->sel = s->sel;
+	d->attr = s->attr;
+	d->limit = s->limit;
+	d->base = s->base;
+}
+
+static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
+{
+	struct svm_vcpu *s = kzalloc(sizeof(*s));
+	if (!s)
+		return E_NOMEM;
+	if (pmm_alloc_zeroed(0, PMM_NORMAL, &s->vmcb_pa)) {
+		kfree(s);
+		return E_NOMEM;
+	}
+	s->vmcb = phys_to_virt(s->vmcb_pa);
+	/* One ASID per vCPU, never reused while the vCPU lives; ASID 0 is
+	 * the host's and illegal for VMRUN (§15.5.1). */
+	if (next_asid >= svm_caps.nasid) {
+		pmm_free(s->vmcb_pa, 0);
+		kfree(s);
+		return E_NOMEM;
+	}
+	s->asid = next_asid++;
+	s->flush = true;
+	v->arch = s;
+
+	struct vmcb_control *c = &s->vmcb->ctl;
+	struct vmcb_save *st = &s->vmcb->save;
+	c->intercept_misc1 = INTERCEPT1_INTR | INTERCEPT1_NMI | INTERCEPT1_SMI | INTERCEPT1_INIT |
+			     INTERCEPT1_CPUID | INTERCEPT1_INVD | INTERCEPT1_HLT | INTERCEPT1_INVLPGA |
+			     INTERCEPT1_IOIO | INTERCEPT1_MSR | INTERCEPT1_TASK_SWITCH | INTERCEPT1_FERR_FREEZE |
+			     INTERCEPT1_SHUTDOWN | INTERCEPT1_RDPMC;
+	/* VMRUN must be intercepted or VMRUN fails (§15.5.1). */
+	c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD | INTERCEPT2_VMSAVE |
+			     INTERCEPT2_STGI | INTERCEPT2_CLGI | INTERCEPT2_SKINIT | INTERCEPT2_XSETBV |
+			     INTERCEPT2_MONITOR | INTERCEPT2_MWAIT | INTERCEPT2_MWAIT_COND | INTERCEPT2_WBINVD;
+	if (!(cpuid(0x80000001).edx & BIT(27)))
+		c->intercept_misc2 |= INTERCEPT2_RDTSCP;
+	/* #MC is always the host's (machine checks are not the guest's). */
+	c->intercept_exc = BIT(18);
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	c->asid = s->asid;
+	c->int_ctl = V_INTR_MASKING;
+	if (v->vm->cfg.paging == PAGING_TDP) {
+		c->np_enable = 1;
+		c->n_cr3 = v->vm->tdp_root;
+	}
+
+	seg_to_vmcb(&st->es, &bs->seg[SEG_ES]);
+	seg_to_vmcb(&st->cs, &bs->seg[SEG_CS]);
+	seg_to_vmcb(&st->ss, &bs->seg[SEG_SS]);
+	seg_to_vmcb(&st->ds, &bs->seg[SEG_DS]);
+	seg_to_vmcb(&st->fs, &bs->seg[SEG_FS]);
+	seg_to_vmcb(&st->gs, &bs->seg[SEG_GS]);
+	seg_to_vmcb(&st->ldtr, &bs->seg[SEG_LDTR]);
+	seg_to_vmcb(&st->tr, &bs->seg[SEG_TR]);
+	seg_to_vmcb(&st->gdtr, &bs->seg[SEG_GDTR]);
+	seg_to_vmcb(&st->idtr, &bs->seg[SEG_IDTR]);
+	st->cpl = 0;
+	/* EFER.SVME must be set in the guest VMCB (§15.5.1); the guest's own
+	 * view of EFER is kept in s->efer. */
+	s->efer = bs->efer;
+	st->efer = bs->efer | EFER_SVME;
+	st->cr0 = bs->cr0;
+	st->cr3 = bs->cr3;
+	st->cr4 = bs->cr4;
+	st->dr6 = 0xffff0ff0;
+	st->dr7 = 0x400;
+	st->g_pat = 0x0007040600070406ULL; /* power-on PAT */
+	v->regs = bs->regs;
+	return E_OK;
+}
+
+static void svm_vcpu_destroy(struct vcpu *v)
+{
+	struct svm_vcpu *s = svm(v);
+	if (!s)
+		return;
+	for (u32 i = 0; i < MAX_CPUS; i++)
+		if (svm_cpus[i].last == v)
+			svm_cpus[i].last = NULL;
+	pmm_free(s->vmcb_pa, 0);
+	kfree(s);
+	v->arch = NULL;
+}
+
+static void decode_ioio(struct vm_exit *e, u64 info1, u64 info2, u64 rip)
+{
+	e->reason = EXIT_IO;
+	e->io.in = info1 & 1;
+	e->io.string = (info1 >> 2) & 1;
+	e->io.rep = (info1 >> 3) & 1;
+	e->io.size = (info1 & BIT(4)) ? 1 : (info1 & BIT(5)) ? 2 : 4;
+	e->io.port = (u16)(info1 >> 16);
+	/* EXITINFO2 holds the RIP of the next instruction (§15.10.2) */
+	e->insn_len = (u8)(info2 - rip);
+}
+
+static void decode_exit(struct svm_vcpu *s, struct vm_exit *e, u64 rip)
+{
+	struct vmcb_control *c = &s->vmcb->ctl;
+	u64 code = c->exitcode;
+	memset(e, 0, sizeof(*e));
+	e->raw = code;
+	e->info1 = c->exitinfo1;
+	e->info2 = c->exitinfo2;
+	if (has(SVM_FEAT_NRIPS) && c->next_rip > rip)
+		e->insn_len = (u8)(c->next_rip - rip);
+
+	if ((u32)code == SVM_EXIT_INVALID) {
+		e->reason = EXIT_ENTRY_FAIL;
+		e->fail.why = "VMRUN refused the guest state (VMEXIT_INVALID)";
+		return;
+	}
+	if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
+		e->reason = EXIT_EXCEPTION;
+		e->exc.vector = code - SVM_EXIT_EXCP_BASE;
+		e->exc.error = (u32)c->exitinfo1;
+		e->exc.cr2 = c->exitinfo2;
+		return;
+	}
+	switch (code) {
+	case SVM_EXIT_INTR: e->reason = EXIT_INTR; break;
+	case SVM_EXIT_NMI: e->reason = EXIT_NMI; break;
+	case SVM_EXIT_SMI: e->reason = EXIT_SMI; break;
+	case SVM_EXIT_INIT: e->reason = EXIT_INIT; break;
+	case SVM_EXIT_CPUID: e->reason = EXIT_CPUID; break;
+	case SVM_EXIT_HLT: e->reason = EXIT_HLT; break;
+	case SVM_EXIT_INVD: e->reason = EXIT_INVD; break;
+	case SVM_EXIT_WBINVD: e->reason = EXIT_WBINVD; break;
+	case SVM_EXIT_PAUSE: e->reason = EXIT_PAUSE; break;
+	case SVM_EXIT_RDPMC: e->reason = EXIT_RDPMC; break;
+	case SVM_EXIT_XSETBV: e->reason = EXIT_XSETBV; break;
+	case SVM_EXIT_SHUTDOWN: e->reason = EXIT_SHUTDOWN; break;
+	case SVM_EXIT_TASK_SWITCH: e->reason = EXIT_TASK_SWITCH; break;
+	case SVM_EXIT_MSR: e->reason = c->exitinfo1 ? EXIT_WRMSR : EXIT_RDMSR; break;
+	case SVM_EXIT_IOIO: decode_ioio(e, c->exitinfo1, c->exitinfo2, rip); break;
+	case SVM_EXIT_VMMCALL: e->reason = EXIT_HYPERCALL; break;
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND: e->reason = EXIT_MONITOR; break;
+	case SVM_EXIT_VMRUN: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_VMRUN; break;
+	case SVM_EXIT_VMLOAD: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_VMLOAD; break;
+	case SVM_EXIT_VMSAVE: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_VMSAVE; break;
+	case SVM_EXIT_STGI: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_STGI; break;
+	case SVM_EXIT_CLGI: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_CLGI; break;
+	case SVM_EXIT_SKINIT: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_SKINIT; break;
+	case SVM_EXIT_INVLPGA: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_INVLPGA; break;
+	case SVM_EXIT_RDTSCP: e->reason = EXIT_VIRT_INSN; e->insn.which = VI_RDTSCP; break;
+	case SVM_EXIT_FERR_FREEZE: e->reason = EXIT_UNKNOWN; break;
+	case SVM_EXIT_NPF:
+		/* EXITINFO1: #PF-style error code; bit 32: fault on the final
+		 * guest-physical access, bit 33: during the guest's table walk
+		 * (§15.25.6). EXITINFO2: the faulting guest-physical address. */
+		e->reason = EXIT_TDP_FAULT;
+		e->tdp.gpa = c->exitinfo2;
+		e->tdp.present = c->exitinfo1 & 1;
+		e->tdp.write = (c->exitinfo1 >> 1) & 1;
+		e->tdp.fetch = (c->exitinfo1 >> 4) & 1;
+		e->tdp.read = !e->tdp.write && !e->tdp.fetch;
+		e->tdp.during_walk = (c->exitinfo1 >> 33) & 1;
+		break;
+	default: e->reason = EXIT_UNKNOWN; break;
+	}
+}
+
+static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
+{
+	struct svm_vcpu *s = svm(v);
+	struct svm_cpu *sc = this_cpu()->backend;
+	struct vmcb *vmcb = s->vmcb;
+
+	vmcb->save.rax = v->regs.gpr[GPR_RAX];
+	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
+	vmcb->save.rip = v->regs.rip;
+	vmcb->save.rflags = v->regs.rflags;
+	vmcb->save.g_pat = v->pat;
+	/* ASIDs are per vCPU, so the TLB needs flushing only the first time
+	 * a vCPU runs here (stale entries from an earlier owner of the
+	 * ASID) or when common code asked for it. */
+	if (sc->last != v)
+		s->flush = true;
+	vmcb->ctl.tlb_control = s->flush ? (has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
+									   : TLB_CONTROL_FLUSH_ALL)
+					 : TLB_CONTROL_NONE;
+	s->flush = false;
+	sc->last = v;
+
+	svm_vmrun(s->vmcb_pa, &v->regs, sc->host_vmcb_pa);
+
+	v->regs.gpr[GPR_RAX] = vmcb->save.rax;
+	v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
+	u64 rip = vmcb->save.rip;
+	v->regs.rip = rip;
+	v->regs.rflags = vmcb->save.rflags;
+	decode_exit(s, e, rip);
+	/* An event whose delivery was interrupted by the exit must be
+	 * re-injected (§15.7.2): EXITINTINFO has the same format as
+	 * EVENTINJ. QEMU leaves stale bits with V=0, so test V first. */
+	u64 ii = vmcb->ctl.exitintinfo;
+	vmcb->ctl.event_inj = (ii & EVENTINJ_VALID) ? ii : 0;
+}
+
+static void svm_inject_event(struct vcpu *v, u8 vector, bool is_irq, bool has_error, u32 error)
+{
+	u64 ev = vector | EVENTINJ_VALID | (is_irq ? EVENTINJ_TYPE_INTR : EVENTINJ_TYPE_EXC);
+	if (vector == 2 && !is_irq)
+		ev = 2 | EVENTINJ_VALID | EVENTINJ_TYPE_NMI;
+	if (has_error)
+		ev |= EVENTINJ_EV | ((u64)error << 32);
+	svm(v)->vmcb->ctl.event_inj = ev;
+}
+
+static u64 svm_get_cr(struct vcpu *v, int cr)
+{
+	struct vmcb_save *st = &svm(v)->vmcb->save;
+	switch (cr) {
+	case 0: return st->cr0;
+	case 2: return st->cr2;
+	case 3: return st->cr3;
+	case 4: return st->cr4;
+	default: return 0;
+	}
+}
+
+static u64 svm_get_efer(struct vcpu *v)
+{
+	/* the guest's view: LMA as the CPU keeps it, SVME hidden */
+	return (svm(v)->efer & ~EFER_LMA) | (svm(v)->vmcb->save.efer & EFER_LMA);
+}
+
+static int svm_set_efer(struct vcpu *v, u64 efer)
+{
+	struct svm_vcpu *s = svm(v);
+	s->efer = efer;
+	s->vmcb->save.efer = (efer & ~EFER_LMA) | (s->vmcb->save.efer & EFER_LMA) | EFER_SVME;
+	return E_OK;
+}
+
+static const struct vmcb_seg *seg_ptr(struct vmcb_save *st, enum seg_reg r)
+{
+	switch (r) {
+	case SEG_ES: return &st->es;
+	case SEG_CS: return &st->cs;
+	case SEG_SS: return &st->ss;
+	case SEG_DS: return &st->ds;
+	case SEG_FS: return &st->fs;
+	case SEG_GS: return &st->gs;
+	case SEG_LDTR: return &st->ldtr;
+	case SEG_TR: return &st->tr;
+	case SEG_GDTR: return &st->gdtr;
+	default: return &st->idtr;
+	}
+}
+
+static void svm_get_seg(struct vcpu *v, enum seg_reg r, struct seg_desc *d)
+{
+	const struct vmcb_seg *s = seg_ptr(&svm(v)->vmcb->save, r);
+	d->sel = s->sel;
+	d->attr = s->attr;
+	d->limit = s->limit;
+	d->base = s->base;
+}
+
+static int svm_get_cpl(struct vcpu *v)
+{
+	return svm(v)->vmcb->save.cpl;
+}
+
+static void svm_dump(struct vcpu *v)
+{
+	struct vmcb *b = svm(v)->vmcb;
+	struct vmcb_save *st = &b->save;
+	kprintf("VMCB of vCPU %u (pa %#lx): exitcode %#lx info1 %#lx info2 %#lx intinfo %#lx\n", v->id,
+		svm(v)->vmcb_pa, b->ctl.exitcode, b->ctl.exitinfo1, b->ctl.exitinfo2, b->ctl.exitintinfo);
+	kprintf("  intercepts cr %#x dr %#x exc %#x misc %#x %#x; asid %u np %lu ncr3 %#lx eventinj %#lx\n",
+		b->ctl.intercept_cr, b->ctl.intercept_dr, b->ctl.intercept_exc, b->ctl.intercept_misc1,
+		b->ctl.intercept_misc2, b->ctl.asid, b->ctl.np_enable, b->ctl.n_cr3, b->ctl.event_inj);
+	kprintf("  rip %#lx rsp %#lx rax %#lx rflags %#lx cpl %u\n", st->rip, st->rsp, st->rax, st->rflags, st->cpl);
+	kprintf("  cr0 %#lx cr2 %#lx cr3 %#lx cr4 %#lx efer %#lx\n", st->cr0, st->cr2, st->cr3, st->cr4, st->efer);
+	static const char *const names[] = {"es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr", "gdtr", "idtr"};
+	for (int i = 0; i < 10; i++) {
+		const struct vmcb_seg *s = seg_ptr(st, i);
+		kprintf("  %-4s sel %04x attr %04x limit %08x base %016lx\n", names[i], s->sel, s->attr, s->limit,
+			s->base);
+	}
+}
+
+static bool svm_has_tdp(void)
+{
+	return has(SVM_FEAT_NPT);
+}
+
+const struct backend_ops svm_backend_ops = {
+	.name = "svm",
+	.probe = svm_probe,
+	.cpu_enable = svm_cpu_enable,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_destroy = svm_vcpu_destroy,
+	.vcpu_run = svm_vcpu_run,
+	.inject_event = svm_inject_event,
+	.get_cr = svm_get_cr,
+	.get_efer = svm_get_efer,
+	.set_efer = svm_set_efer,
+	.get_seg = svm_get_seg,
+	.get_cpl = svm_get_cpl,
+	.dump = svm_dump,
+	.has_tdp = svm_has_tdp,
+};
