@@ -40,11 +40,50 @@ KSRCS_C   := $(wildcard kernel/*.c mm/*.c svm/*.c vmx/*.c)
 KSRCS_ASM := $(wildcard boot/*.asm kernel/*.asm svm/*.asm vmx/*.asm)
 KOBJS := $(patsubst %.c,$(B)/k/%.o,$(KSRCS_C)) $(patsubst %.asm,$(B)/k/%.o,$(KSRCS_ASM))
 
-.PHONY: all iso run run-intel test check-host deps clean guests
-all: $(B)/umbra.elf $(B)/umbra32.elf
+.PHONY: all iso run run-intel test check-host check-emu deps clean guests demo-iso
+all: deps-build $(B)/umbra.elf $(B)/umbra32.elf
 
-deps:
+# Every entry point installs what it needs first (no-op when present).
+.PHONY: deps-build deps-run deps-test
+deps-build:
 	@tools/deps.sh build
+deps-run:
+	@tools/deps.sh build qemu bochs
+deps-test:
+	@tools/deps.sh build qemu uefi bochs host
+
+# ---------------------------------------------------------------- ISOs
+iso: $(B)/umbra.iso
+$(B)/umbra.iso: $(B)/umbra.elf tools/umbra-iso
+	tools/umbra-iso -o $@
+
+# The demo: several guests side by side (README, "make run").
+DEMO_GUESTS := \
+	-g "$(B)/guests/hello.elf name=hello mem=32M -- demo" \
+	-g "$(B)/guests/cpuid.elf name=cpuid mem=32M" \
+	-g "$(B)/guests/longmode.elf name=longmode mem=64M" \
+	-g "$(B)/guests/paging32.elf name=paging32 mem=32M" \
+	-g "$(B)/guests/triplefault.elf name=triplefault mem=16M"
+demo-iso: $(B)/demo.iso
+$(B)/demo.iso: $(B)/umbra.elf guests tools/umbra-iso
+	tools/umbra-iso -o $@ -c "$(UMBRA_ARGS)" $(DEMO_GUESTS)
+
+run: deps-run all $(B)/demo.iso
+	tools/umbra-run --emu qemu --mem 6G --timeout 600 $(B)/demo.iso || true
+run-intel: deps-run all $(B)/demo.iso
+	tools/umbra-run --emu bochs --cpu tigerlake --timeout 600 $(B)/demo.iso || true
+
+# ---------------------------------------------------------------- tests
+# Host unit tests first, then the emulator tests (two at a time); one final
+# line "N passed, N failed".
+test: deps-test all guests
+	@$(MAKE) -k --no-print-directory check-host > $(B)/check-host.log 2>&1; rc=$$?; \
+	 grep -E '^(PASS|FAIL)' $(B)/check-host.log; \
+	 hp=$$(grep -c '^PASS: host/' $(B)/check-host.log); hf=$$(grep -c '^FAIL: host/' $(B)/check-host.log); \
+	 if [ $$rc -ne 0 ] && [ $$hf -eq 0 ]; then hf=1; echo "FAIL: host tests did not build (see $(B)/check-host.log)"; fi; \
+	 tests/emu/run --extra-passed $$hp --extra-failed $$hf
+check-emu: all guests
+	tests/emu/run
 
 $(B)/k/%.o: %.c
 	@mkdir -p $(dir $@)
