@@ -114,13 +114,14 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 	/* The guest's multiboot command line: "PATH ARGS", like GRUB and
 	 * QEMU -kernel give a multiboot kernel. */
 	if (!path) {
-		/* GRUB's module2 passes no file name: the VM's name stands in
-		 * for it, so the guest's arguments still start at word 1. */
-		path = vm->cfg.name;
-		path_len = strlen(path);
+		/* GRUB's module2 passes no file name: "/guests/NAME" stands
+		 * in for it (where tools/umbra-iso puts modules), so the
+		 * guest's arguments still start at word 1. */
+		path = "/guests/";
+		path_len = 8;
 	}
-	fmt_snprintf(vm->guest_cmdline, sizeof(vm->guest_cmdline), "%.*s%s%.*s", (int)path_len, path,
-		     rest_len ? " " : "", (int)rest_len, rest);
+	fmt_snprintf(vm->guest_cmdline, sizeof(vm->guest_cmdline), "%.*s%s%s%.*s", (int)path_len, path,
+		     path[path_len - 1] == '/' ? vm->cfg.name : "", rest_len ? " " : "", (int)rest_len, rest);
 
 	if (vm->cfg.paging == PAGING_SHADOW) {
 		kprintf("umbra: VM '%s': paging=shadow is not implemented yet; not started\n", vm->cfg.name);

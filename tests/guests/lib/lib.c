@@ -298,10 +298,16 @@ int long_call(u32 cr3_pml4, void *fn64, u64 arg, u64 *result)
 
 bool on_qemu_tcg(void)
 {
-	if (!(cpuid(1, 0).c & BIT(31)))
+	/* The emulator, not the hypervisor above it, decides these
+	 * behaviours (under Umbra with NPT the guest's walks are still
+	 * TCG's), so look at what the CPU model calls itself: QEMU's "max"
+	 * model under TCG has the brand string "QEMU TCG CPU version ...".
+	 * Umbra passes the brand string through and answers leaf 40000000h
+	 * itself. */
+	if (cpuid(0x80000000, 0).a < 0x80000004)
 		return false;
-	struct cpuid_regs r = cpuid(0x40000000, 0);
-	return r.b == 0x54474354 && r.c == 0x43544743 && r.d == 0x47435447;
+	struct cpuid_regs r = cpuid(0x80000002, 0);
+	return r.a == 0x554d4551 /* "QEMU" */ && r.b == 0x47435420 /* " TCG" */;
 }
 
 /* ------------------------------------------------------------ multiboot */
