@@ -15,8 +15,8 @@ expect=^VM-END name=longmode result=exit code=0
 expect=^VM-END name=paging32 result=exit code=0
 expect=^VM-END name=pae result=exit code=0
 expect=^SUMMARY vms=5 passed=5 failed=0
-diff=hello build/guests/hello.elf seed=7 verbose 32M full
-diff=cpuid build/guests/cpuid.elf 32M full
+diff=hello build/guests/hello.elf seed=7 verbose 64M full
+diff=cpuid build/guests/cpuid.elf 64M full
 diff=longmode build/guests/longmode.elf 64M full
-diff=paging32 build/guests/paging32.elf 32M full
-diff=pae build/guests/pae.elf 32M full
+diff=paging32 build/guests/paging32.elf 64M full
+diff=pae build/guests/pae.elf 64M full
