@@ -1,4 +1,4 @@
-desc=a guest touching memory beyond its RAM is killed cleanly on Bochs ryzen while its neighbour passes. Not here: the spinning guest (Bochs only delivers the host timer's INTR exit while the guest has IF=1) and the triple-faulting guest (Bochs 2.7 stops the whole simulated CPU instead of taking the SHUTDOWN intercept; under investigation, see docs/platform.md)
+desc=a guest touching memory beyond its RAM is killed cleanly on Bochs ryzen while its neighbour passes. Not here: the spinning guest (Bochs only delivers the host timer's INTR exit while the guest has IF=1) and the triple-faulting guest (Bochs 2.7 panics, and aborts, before checking the SVM SHUTDOWN intercept: see docs/platform.md)
 emu=bochs
 cpu=ryzen
 mem=512M
