@@ -48,7 +48,8 @@ struct gwalk_caps {
 	bool gbpages;  /* 1-GiB pages: CPUID 0x80000001 EDX[26] */
 	bool la57;     /* 5-level paging: CPUID 7.0 ECX[16] */
 	bool pse36;    /* PSE-36: CPUID 1 EDX[17] */
-	bool amd;      /* AMD reserved-bit rules: bit 8 of PML5E/PML4E is MBZ */
+	bool amd;      /* AMD reserved-bit rules: bit 8 of PML5E/PML4E is MBZ
+			* (APM §5.3.3; Intel ignores it) */
 };
 
 /* Mode flags: only those that have an effect in the selected format are
@@ -75,7 +76,6 @@ struct gwalk_mode {
 	/* rsvd[l][leaf]: bits that must be 0 in a present entry at level l
 	 * that references a table (leaf = 0) or maps a page (leaf = 1). */
 	u64 rsvd[GWALK_MAX_LEVELS + 1][2];
-	u64 pdpte_rsvd; /* PAE PDPTE reserved bits (SDM Table 4-8) */
 };
 
 /* Compute the paging mode from the guest's CR0, CR4 and EFER (SDM §4.1.1
@@ -85,9 +85,9 @@ struct gwalk_mode {
  * without LA57. This does not replace the MOV-to-CR checks. */
 int gwalk_mode_init(struct gwalk_mode *m, u64 cr0, u64 cr4, u64 efer, const struct gwalk_caps *caps);
 
-/* True when @gva is canonical in mode @m (SDM §4.5: bits 63:47 equal with
- * 4-level paging, 63:56 with 5-level). Always true outside IA-32e paging,
- * where linear addresses are 32 bits. A non-canonical access raises #GP
+/* True when @gva is canonical in mode @m (SDM vol. 1 §3.3.7.1, vol. 3A
+ * §4.5: bits 63:47 equal with 4-level paging, 63:56 with 5-level). Always
+ * true outside IA-32e paging, where linear addresses are 32 bits. A non-canonical access raises #GP
  * (#SS for stack accesses), never #PF. */
 bool gwalk_canonical(const struct gwalk_mode *m, gva_t gva);
 
@@ -193,7 +193,8 @@ struct gwalk_result {
 	/* The walk itself. */
 	u8 top_level;    /* first level read (mode levels); 0 with paging off */
 	u8 fault_level;  /* level of the entry that stopped the walk (not
-			  * present, reserved bit, unreadable); 0 otherwise */
+			  * present, reserved bit, unreadable or unwritable);
+			  * 0 otherwise (also for access-rights faults) */
 	int mem_err;     /* GWALK_BAD_GPA: the callback's return value */
 	gpa_t bad_gpa;   /* GWALK_BAD_GPA: the GPA it failed on */
 	/* lv[l] for l = top_level down to the last level read. */
@@ -204,7 +205,7 @@ struct gwalk_result {
  * @env, reading and updating guest tables through @ops/@ctx.
  *
  * Checks, in the hardware's order: canonical form; at each level the P
- * flag, then reserved bits (SDM §4.3, §4.4.2, §4.5.4); then access rights
+ * flag, then reserved bits (SDM §4.3, §4.4.2, §4.5); then access rights
  * (§4.6) on the complete translation. Sets the accessed flag of each
  * entry that references a table as soon as the walk has passed it, and
  * the leaf's accessed (and, for writes, dirty) flag only when the access
