@@ -100,6 +100,16 @@ void console_write_raw(const char *s, size_t len)
 	}
 }
 
+void console_drain(void)
+{
+	u16 port = con_port;
+	if (!port)
+		return;
+	/* TEMT: holding register and shift register both empty */
+	for (int i = 0; i < 1000000 && !(inb(port + UART_LSR) & BIT(6)); i++)
+		cpu_relax();
+}
+
 void console_panic_mode(void)
 {
 	con_panic = true;

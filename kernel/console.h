@@ -29,6 +29,10 @@ void kvprintf(const char *fmt, va_list ap);
 /* Write @len bytes straight to the UART, ignoring the lock (panic path). */
 void console_write_raw(const char *s, size_t len);
 
+/* Wait (bounded) until the UART has shifted out every byte, so an
+ * emulator stopped right after still shows the last line. */
+void console_drain(void);
+
 /* Enter panic mode: from now on output bypasses the lock so a CPU that
  * died holding it cannot silence the panic message. */
 void console_panic_mode(void);

@@ -41,6 +41,7 @@ void shutdown_finish(bool pass, const char *reason)
 	else
 		kprintf("UMBRA-RESULT: FAIL %s\n", reason);
 
+	console_drain();
 	enum exit_mode m = exit_mode;
 	if (m == EXIT_AUTO)
 		m = (qemu_detected() || bochs_detected()) ? EXIT_EMU : EXIT_HALT;
