@@ -15,6 +15,7 @@
 #include "kernel/types.h"
 
 struct cpu;
+struct pt_format;
 struct vcpu;
 struct vm;
 
@@ -146,6 +147,9 @@ struct backend_ops {
 	void (*dump)(struct vcpu *v);
 	/* Features the backend gives common code. */
 	bool (*has_tdp)(void);
+	/* The TDP (NPT/EPT) table format, its leaf permission bits and the
+	 * largest leaf level usable; kernel/vm.c builds each VM's tree. */
+	void (*tdp_format)(const struct pt_format **f, u64 *leaf_bits, int *max_level);
 };
 
 /* The backend chosen at boot; NULL when the CPU has neither. */

@@ -161,10 +161,11 @@ void __noreturn kmain(u32 magic, u32 info_pa)
 static const struct backend_ops *choose_backend(void)
 {
 	struct cpuid_regs r = cpuid(0);
-	bool amd = r.ebx == 0x68747541; /* "Auth" */
-	const struct backend_ops *ops = amd ? &svm_backend_ops : NULL;
+	bool amd = r.ebx == 0x68747541;   /* "Auth" */
+	bool intel = r.ebx == 0x756e6547; /* "Genu" */
+	const struct backend_ops *ops = amd ? &svm_backend_ops : intel ? &vmx_backend_ops : NULL;
 	if (!ops) {
-		kprintf("umbra: %s CPU: the VMX backend is not available yet\n", amd ? "AMD" : "Intel/other");
+		kprintf("umbra: CPU vendor is neither AMD nor Intel: no virtualization backend\n");
 		return NULL;
 	}
 	return ops->probe() == E_OK ? ops : NULL;

@@ -148,10 +148,11 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 		kprintf("umbra: VM '%s': bad guest image: %s; not started\n", vm->cfg.name, err);
 		goto fail;
 	}
-	/* NPT uses the host long-mode format; its walks are user accesses,
-	 * so every entry carries U (APM vol. 2 §15.25.5). */
-	if (gmem_map_tdp(&vm->mem, &pt_format_x86_4level, PTE_P | PTE_RW | PTE_US, hostpt_uses_1g() ? 3 : 2,
-			 &vm->tdp_root)) {
+	const struct pt_format *tdp_fmt;
+	u64 tdp_bits;
+	int tdp_level;
+	backend->tdp_format(&tdp_fmt, &tdp_bits, &tdp_level);
+	if (vm->cfg.paging == PAGING_TDP && gmem_map_tdp(&vm->mem, tdp_fmt, tdp_bits, tdp_level, &vm->tdp_root)) {
 		kprintf("umbra: VM '%s': out of memory for nested page tables; not started\n", vm->cfg.name);
 		goto fail;
 	}
@@ -230,8 +231,13 @@ void vm_destroy(struct vm *vm)
 		fpu_free_vcpu(v);
 		kfree(v);
 	}
-	if (vm->tdp_root)
-		gmem_unmap_tdp(&pt_format_x86_4level, vm->tdp_root);
+	if (vm->tdp_root) {
+		const struct pt_format *f;
+		u64 bits;
+		int level;
+		backend->tdp_format(&f, &bits, &level);
+		gmem_unmap_tdp(f, vm->tdp_root);
+	}
 	gmem_free(&vm->mem);
 	kfree(vm);
 }

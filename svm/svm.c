@@ -20,6 +20,7 @@
 #include "mm/hostpt.h"
 #include "mm/kmem.h"
 #include "mm/pmm.h"
+#include "mm/pt.h"
 #include "svm/vmcb.h"
 
 void svm_vmrun(u64 vmcb_pa, struct vcpu_regs *regs, u64 host_vmcb_pa);
@@ -421,6 +422,15 @@ static void svm_dump(struct vcpu *v)
 	}
 }
 
+/* NPT uses the host long-mode format; its walks are user accesses, so
+ * every entry carries U (APM vol. 2 §15.25.5). */
+static void svm_tdp_format(const struct pt_format **f, u64 *leaf_bits, int *max_level)
+{
+	*f = &pt_format_x86_4level;
+	*leaf_bits = PTE_P | PTE_RW | PTE_US;
+	*max_level = hostpt_uses_1g() ? 3 : 2;
+}
+
 static bool svm_has_tdp(void)
 {
 	return has(SVM_FEAT_NPT);
@@ -441,4 +451,5 @@ const struct backend_ops svm_backend_ops = {
 	.get_cpl = svm_get_cpl,
 	.dump = svm_dump,
 	.has_tdp = svm_has_tdp,
+	.tdp_format = svm_tdp_format,
 };
