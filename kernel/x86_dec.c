@@ -240,24 +240,28 @@ static void set_sizes(struct dec *d, u16 attr)
 {
 	struct x86_insn *in = d->in;
 
-	if (in->mode == X86_DEC_MODE64) {
-		if (attr & DT_BYTE)
-			in->opsize = 1;
-		else if (d->ext & X86_REX_W)
-			in->opsize = 8;
-		else if ((attr & DT_F64) && !(d->flags & X86_DEC_AMD))
-			in->opsize = 8;
-		else if (attr & (DT_D64 | DT_F64))
-			in->opsize = d->pfx66 ? 2 : 8;
-		else
-			in->opsize = d->pfx66 ? 2 : 4;
+	bool m64 = in->mode == X86_DEC_MODE64;
+	bool big = (in->mode == X86_DEC_MODE32) != d->pfx66;
+
+	if (m64)
 		in->addrsize = d->pfx67 ? 4 : 8;
-	} else {
-		bool big = (in->mode == X86_DEC_MODE32) != d->pfx66;
-		in->opsize = (attr & DT_BYTE) ? 1 : (big ? 4 : 2);
-		big = (in->mode == X86_DEC_MODE32) != d->pfx67;
-		in->addrsize = big ? 4 : 2;
-	}
+	else
+		in->addrsize = ((in->mode == X86_DEC_MODE32) != d->pfx67) ? 4 : 2;
+
+	if (attr & DT_BYTE)
+		in->opsize = 1;
+	else if (attr & DT_CRDR) /* MOV CR/DR: prefixes ignored */
+		in->opsize = m64 ? 8 : 4;
+	else if (!m64)
+		in->opsize = big ? 4 : 2;
+	else if (d->ext & X86_REX_W)
+		in->opsize = 8;
+	else if ((attr & DT_F64) && !(d->flags & X86_DEC_AMD))
+		in->opsize = 8;
+	else if (attr & (DT_D64 | DT_F64))
+		in->opsize = d->pfx66 ? 2 : 8;
+	else
+		in->opsize = d->pfx66 ? 2 : 4;
 }
 
 /*
@@ -331,9 +335,9 @@ static int group_fixup(struct dec *d, u16 *attr)
 		if (reg > 4)
 			*attr |= DT_LOCK;
 		break;
-	case 0xc7: /* group 9: CMPXCHG8B/16B is the lockable member */
-		if (reg == 1 && in->mod != 3)
-			*attr |= DT_LOCK;
+	case 0xc7: /* group 9: CMPXCHG8B/16B, memory only, lockable */
+		if (reg == 1)
+			*attr |= DT_LOCK | DT_MEM;
 		break;
 	}
 	return X86_DEC_OK;
@@ -533,7 +537,6 @@ static int decode(struct dec *d)
 			}
 		}
 		if (vex) {
-			in->prefix_len = d->pos - 1;
 			if ((r = decode_vex(d, op, &attr)))
 				return r;
 		} else {
@@ -542,8 +545,7 @@ static int decode(struct dec *d)
 			attr = x86_dec_table_1b[op];
 		}
 	}
-	if (!in->vex_len)
-		in->prefix_len = d->pos - 1;
+	in->prefix_len = d->pos - 1;
 
 	if (attr & DT_INV)
 		return X86_DEC_INVALID;
@@ -562,6 +564,8 @@ static int decode(struct dec *d)
 				      * Registers": mod bits are ignored */
 		if (in->enc == X86_ENC_LEGACY && (r = group_fixup(d, &attr)))
 			return r;
+		if ((attr & DT_MEM) && in->mod == 3)
+			return X86_DEC_INVALID;
 	}
 	if ((in->prefixes & X86_PFX_LOCK) && !lock_ok(d, attr))
 		return X86_DEC_INVALID;
@@ -592,9 +596,8 @@ int x86_dec_decode(struct x86_insn *insn, const u8 *bytes, size_t avail, enum x8
 		return X86_DEC_INVALID;
 	r = decode(&d);
 	insn->len = d.pos;
-	memcpy(insn->bytes, bytes, d.pos);
-	if (r == X86_DEC_OK && !insn->has_mem)
-		insn->ea.scale = 0;
+	if (d.pos)
+		memcpy(insn->bytes, bytes, d.pos);
 	return r;
 }
 

@@ -11,9 +11,10 @@
  * Pure code: no memory access, no side effects. It never reads more than
  * the bytes it is given, and never more than 15.
  *
- * References (pinned in docs/references.md): Intel SDM vol. 2 (325383),
- * ch. 2 "Instruction Format" and appendix A "Opcode Map"; AMD APM vol. 3
- * (24594) ch. 1 "Instruction Encoding" and appendix A.
+ * References (revisions to be pinned in docs/references.md): Intel SDM
+ * vol. 2 (order no. 325383), ch. 2 "Instruction Format" and appendix A
+ * "Opcode Map"; AMD APM vol. 3 (pub. 24594) ch. 1 "Instruction Encoding"
+ * and appendix A.
  */
 #ifndef UMBRA_KERNEL_X86_DEC_H
 #define UMBRA_KERNEL_X86_DEC_H
@@ -122,7 +123,9 @@ struct x86_insn {
 	u8 rep;          /* 0, 0xF2 or 0xF3: the last of F2/F3 */
 	u8 simd_pfx;     /* mandatory prefix: 0, 0x66, 0xF2, 0xF3 (VEX: pp) */
 	u8 seg_override; /* enum x86_seg in effect, or X86_SEG_NONE */
-	u8 seg;          /* segment of the memory operand (default or override) */
+	u8 seg;          /* segment of the memory operand (default or override);
+			    without one: the override or DS, which is the
+			    source segment of string instructions */
 	u8 prefix_len;   /* bytes before the opcode (prefixes, escapes, VEX) */
 	bool has_modrm;
 	bool has_sib;

@@ -28,6 +28,7 @@
 #define F64 DT_F64
 #define GRP DT_GROUP
 #define LK DT_LOCK
+#define MEM DT_MEM
 
 /* The arithmetic rows 00-3F: Eb,Gb / Ev,Gv / Gb,Eb / Gv,Ev / AL,Ib / rAX,Iz;
  * LOCK is valid on the two forms with a memory destination. */
@@ -73,7 +74,7 @@ const u16 x86_dec_table_1b[256] = {
 	[0x84] = M | B, [0x85] = M,       /* TEST */
 	[0x86] = M | B | LK, [0x87] = M | LK, /* XCHG */
 	[0x88] = M | B, [0x89] = M, [0x8a] = M | B, [0x8b] = M, /* MOV */
-	[0x8c] = M, [0x8d] = M, [0x8e] = M, /* MOV Sreg, LEA */
+	[0x8c] = M, [0x8d] = M | MEM, [0x8e] = M, /* MOV Sreg, LEA */
 	[0x8f] = M | D64 | GRP,           /* group 1A: POP Ev (XOP) */
 	/* 90-99 XCHG/NOP, CBW, CWD: no operand bytes */
 	[0x9a] = AP | I64,                /* CALLF Ap */
@@ -152,9 +153,9 @@ const u16 x86_dec_table_0f[256] = {
 	[0xae] = M,                       /* group 15 */
 	[0xaf] = M,                       /* IMUL */
 	[0xb0] = M | B | LK, [0xb1] = M | LK, /* CMPXCHG */
-	[0xb2] = M,                       /* LSS */
+	[0xb2] = M | MEM,                 /* LSS */
 	[0xb3] = M | LK,                  /* BTR */
-	[0xb4] = M, [0xb5] = M,           /* LFS, LGS */
+	[0xb4] = M | MEM, [0xb5] = M | MEM, /* LFS, LGS */
 	[0xb6] = M, [0xb7] = M,           /* MOVZX */
 	[0xb8] = M | GRP,                 /* POPCNT (F3 only; JMPE #UD) */
 	[0xb9] = M,                       /* UD1 */
@@ -163,7 +164,7 @@ const u16 x86_dec_table_0f[256] = {
 	[0xbc ... 0xbf] = M,              /* BSF, BSR, MOVSX */
 	[0xc0] = M | B | LK, [0xc1] = M | LK, /* XADD */
 	[0xc2] = M | IB,                  /* CMPPS */
-	[0xc3] = M,                       /* MOVNTI */
+	[0xc3] = M | MEM,                 /* MOVNTI */
 	[0xc4 ... 0xc6] = M | IB,         /* PINSRW, PEXTRW, SHUFPS */
 	[0xc7] = M | GRP,                 /* group 9 */
 	/* C8-CF BSWAP */

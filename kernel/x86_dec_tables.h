@@ -35,6 +35,7 @@ enum {
 #define DT_GROUP BIT(10)  /* ModRM.reg-dependent: finished by decoder code */
 #define DT_LOCK BIT(11)   /* LOCK allowed (with a memory operand) */
 #define DT_CRDR BIT(12)   /* MOV CR/DR: ModRM.mod is ignored (always reg) */
+#define DT_MEM BIT(13)    /* ModRM must name memory: mod == 3 is #UD */
 
 extern const u16 x86_dec_table_1b[256];
 extern const u16 x86_dec_table_0f[256];
