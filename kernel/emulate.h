@@ -1,0 +1,23 @@
+/*
+ * kernel/emulate.h - runs the instruction emulator (kernel/x86_emu.c) on a
+ * vCPU: registers and segments from the register cache and backend
+ * accessors, memory through the guest's page tables (kernel/gva.c), ports
+ * through the VM's platform.
+ */
+#ifndef UMBRA_KERNEL_EMULATE_H
+#define UMBRA_KERNEL_EMULATE_H
+
+#include "kernel/types.h"
+
+struct vcpu;
+
+/* Emulate the instruction at @v's RIP. On success the register cache is
+ * updated; an architectural fault is injected; an instruction the
+ * emulator cannot do ends the VM with its bytes in the reason. Returns
+ * E_OK when the guest can continue. */
+int emulate_insn(struct vcpu *v);
+
+/* Length of the instruction at @v's RIP (fetched and decoded). */
+int emulate_insn_length(struct vcpu *v, u8 *len);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * kernel/gva.c - guest-virtual memory access for a vCPU (see gva.h).
+ */
+#include "kernel/gva.h"
+#include "kernel/string.h"
+#include "kernel/vm.h"
+#include "kernel/x86.h"
+#include "mm/hostpt.h"
+
+static int vm_read_pte(void *ctx, gpa_t gpa, unsigned size, u64 *val)
+{
+	struct vm *vm = ctx;
+	u64 v = 0;
+	if (gmem_read(&vm->mem, gpa, &v, size))
+		return E_FAULT;
+	*val = v;
+	return 0;
+}
+
+/* Guest RAM is ordinary memory shared with the vCPU(s): a locked
+ * compare-exchange keeps A/D updates atomic against other CPUs. */
+static int vm_cmpxchg_pte(void *ctx, gpa_t gpa, unsigned size, u64 old, u64 new_val)
+{
+	struct vm *vm = ctx;
+	if (!IS_ALIGNED(gpa, size) || !gmem_is_ram(&vm->mem, gpa))
+		return -1;
+	void *p = phys_to_virt(gmem_hpa(&vm->mem, gpa));
+	bool ok;
+	if (size == 8)
+		ok = __atomic_compare_exchange_n((u64 *)p, &old, new_val, false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST);
+	else {
+		u32 o = (u32)old;
+		ok = __atomic_compare_exchange_n((u32 *)p, &o, (u32)new_val, false, __ATOMIC_SEQ_CST,
+						 __ATOMIC_SEQ_CST);
+	}
+	return ok ? 0 : 1;
+}
+
+const struct gwalk_ops vm_gwalk_ops = {
+	.read_pte = vm_read_pte,
+	.cmpxchg_pte = vm_cmpxchg_pte,
+};
+
+const struct gwalk_caps *gva_caps(void)
+{
+	static struct gwalk_caps caps;
+	static bool ready;
+	if (!ready) {
+		struct cpuid_regs r = cpuid(0x80000000);
+		caps.maxphyaddr = r.eax >= 0x80000008 ? (cpuid(0x80000008).eax & 0xff) : 36;
+		caps.gbpages = (cpuid(0x80000001).edx & BIT(26)) != 0;
+		caps.la57 = (cpuid_count(7, 0).ecx & BIT(16)) != 0;
+		caps.pse36 = (cpuid(1).edx & BIT(17)) != 0;
+		caps.amd = cpuid(0).ebx == 0x68747541;
+		ready = true;
+	}
+	return &caps;
+}
+
+int gva_env(struct vcpu *v, struct gwalk_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	int r = gwalk_mode_init(&env->mode, backend->get_cr(v, 0), backend->get_cr(v, 4), backend->get_efer(v),
+				gva_caps());
+	if (r)
+		return r;
+	env->cr3 = backend->get_cr(v, 3);
+	if (env->mode.format == GWALK_FMT_PAE &&
+	    gwalk_load_pdptes(&vm_gwalk_ops, v->vm, &env->mode, env->cr3, env->pdpte)) {
+		/* The CPU accepted these PDPTEs when the guest loaded CR3 (it
+		 * is running on them), but they now hold bits a PDPTE load
+		 * refuses: QEMU TCG sets the accessed bit (5) in PDPTEs when it
+		 * walks (a deviation; SDM Table 4-8 reserves it). Use them as
+		 * the CPU does, without the bits the CPU itself set. */
+		u32 base = (u32)env->cr3 & ~0x1fu;
+		for (int i = 0; i < 4; i++) {
+			u64 e = 0;
+			if (gmem_read(&v->vm->mem, base + 8 * i, &e, 8))
+				return E_INVAL;
+			env->pdpte[i] = e & ~(PTE_A | PTE_D);
+		}
+	}
+	return E_OK;
+}
+
+/* Translate one page's worth of an access; GVA_OK with *gpa. */
+static int translate(struct vcpu *v, struct gwalk_env *env, u64 la, u32 acc, gpa_t *gpa, struct gva_fault *f)
+{
+	struct gwalk_result res;
+	int st = gwalk_walk(&vm_gwalk_ops, v->vm, env, la, acc, &res);
+	if (st == GWALK_PF) {
+		f->vector = 14;
+		f->error = res.error_code;
+		f->cr2 = la;
+		return GVA_FAULT;
+	}
+	if (st == GWALK_NONCANONICAL) {
+		f->vector = 13;
+		f->error = 0;
+		f->cr2 = 0;
+		return GVA_FAULT;
+	}
+	if (st != GWALK_OK)
+		return GVA_BAD_GPA;
+	*gpa = res.gpa;
+	return GVA_OK;
+}
+
+/* An access of at most one page, possibly straddling two: both pages are
+ * translated (and may fault) before any byte moves, as the processor
+ * checks the whole access before it completes. */
+static int access(struct vcpu *v, u64 la, u8 *buf, unsigned len, u32 acc, bool write, struct gva_fault *f)
+{
+	struct gwalk_env env;
+	if (len > PAGE_SIZE || gva_env(v, &env))
+		return GVA_BAD_GPA;
+	if (write)
+		acc |= GWALK_WRITE;
+	unsigned first = MIN(len, (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
+	gpa_t gpa[2] = {0, 0};
+	int r = translate(v, &env, la, acc, &gpa[0], f);
+	if (!r && first < len)
+		r = translate(v, &env, la + first, acc, &gpa[1], f);
+	if (r)
+		return r;
+	for (int i = 0; i < 2 && len; i++) {
+		unsigned n = i == 0 ? first : len;
+		int e = write ? gmem_write(&v->vm->mem, gpa[i], buf, n) : gmem_read(&v->vm->mem, gpa[i], buf, n);
+		if (e)
+			return GVA_BAD_GPA;
+		buf += n;
+		len -= n;
+	}
+	return GVA_OK;
+}
+
+int gva_read(struct vcpu *v, u64 la, void *buf, unsigned len, u32 acc, struct gva_fault *f)
+{
+	return access(v, la, buf, len, acc, false, f);
+}
+
+int gva_write(struct vcpu *v, u64 la, const void *buf, unsigned len, u32 acc, struct gva_fault *f)
+{
+	return access(v, la, (u8 *)buf, len, acc, true, f);
+}
