@@ -33,6 +33,8 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-pic -fno-pie \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -I.
+# make TRACE_COMPILED=MASK: trace categories compiled in (kernel/trace.h; default all)
+KCFLAGS += $(if $(TRACE_COMPILED),-DTRACE_COMPILED=$(TRACE_COMPILED))
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 NASMFLAGS := -f elf64 -g -F dwarf
 

@@ -138,6 +138,8 @@ struct backend_ops {
 	 * @is_irq) for delivery at the next entry. */
 	void (*inject_event)(struct vcpu *v, u8 vector, bool is_irq, bool has_error, u32 error);
 	u64 (*get_cr)(struct vcpu *v, int cr); /* 0, 2, 3, 4 */
+	/* Set the guest's CR2 (before injecting a #PF found by emulation). */
+	void (*set_cr2)(struct vcpu *v, u64 cr2);
 	u64 (*get_efer)(struct vcpu *v);
 	/* Set the guest's EFER (already checked by common code). */
 	int (*set_efer)(struct vcpu *v, u64 efer);

@@ -7,7 +7,8 @@
 #include "kernel/exit.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
-#include "kernel/insn_len.h"
+#include "kernel/emulate.h"
+#include "kernel/flightrec.h"
 #include "kernel/trace.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
@@ -16,6 +17,9 @@
 #define EXC_GP 13
 
 #define DEBUG_EXIT_PORT 0xf4
+
+/* Hypercall numbers (EAX at VMMCALL/VMCALL; docs/platform.md). */
+#define HC_PRINT_STATS 0x554d0001 /* "UM" 1: print this VM's VM-STATS line */
 
 const char *const exit_reason_names[EXIT_NREASONS] = {
 	[EXIT_NONE] = "none", [EXIT_CPUID] = "cpuid", [EXIT_RDMSR] = "rdmsr", [EXIT_WRMSR] = "wrmsr",
@@ -30,6 +34,10 @@ const char *const exit_reason_names[EXIT_NREASONS] = {
 
 void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
+	if (has_error)
+		TRACE_VCPU(TRACE_EXIT, v, "inject vector=%u error=%#x", vector, error);
+	else
+		TRACE_VCPU(TRACE_EXIT, v, "inject vector=%u error=none", vector);
 	backend->inject_event(v, vector, false, has_error, error);
 }
 
@@ -38,7 +46,7 @@ void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 static bool skip_insn(struct vcpu *v, struct vm_exit *e)
 {
 	u8 len = e->insn_len;
-	if (!len && insn_length(v, e, &len)) {
+	if (!len && emulate_insn_length(v, &len)) {
 		vm_end(v->vm, VMR_KILLED, 0, "cannot fetch the instruction at rip %#lx", v->regs.rip);
 		return false;
 	}
@@ -171,7 +179,7 @@ static void handle_msr(struct vcpu *v, struct vm_exit *e)
 
 /* ---------------------------------------------------------------- I/O */
 
-static void port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
+void exit_port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
 {
 	struct vm *vm = v->vm;
 	if (port >= VUART_BASE && port < VUART_BASE + 8) {
@@ -186,9 +194,8 @@ static void port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
 	}
 	/* Unknown ports read all-ones and ignore writes (one trace line). */
 	vm->unknown_ports++;
-	if (trace_on(TRACE_IO))
-		kprintf("T cpu=%u vm=%s io-unknown port=%#x size=%u dir=%s val=%#x\n", this_cpu()->id,
-			vm->cfg.name, port, size, in ? "in" : "out", in ? 0 : *val);
+	TRACE_VCPU(TRACE_IO, v, "io-unknown port=%#x size=%u dir=%s val=%#x", port, size, in ? "in" : "out",
+		   in ? 0 : *val);
 	if (in)
 		*val = 0xffffffff;
 }
@@ -196,14 +203,14 @@ static void port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
 static void handle_io(struct vcpu *v, struct vm_exit *e)
 {
 	if (e->io.string) {
-		/* INS/OUTS need the instruction emulator; until then a guest
-		 * using them is stopped cleanly rather than misled. */
-		vm_end(v->vm, VMR_KILLED, 0, "string I/O (INS/OUTS) to port %#x is not emulated yet", e->io.port);
+		/* INS/OUTS (with REP): the emulator moves the data through the
+		 * guest's page tables, port by port. */
+		emulate_insn(v);
 		return;
 	}
 	u32 mask = e->io.size == 1 ? 0xff : e->io.size == 2 ? 0xffff : 0xffffffff;
 	u32 val = (u32)v->regs.gpr[GPR_RAX] & mask;
-	port_io(v, e->io.port, e->io.size, e->io.in, &val);
+	exit_port_io(v, e->io.port, e->io.size, e->io.in, &val);
 	if (!vm_running(v->vm))
 		return;
 	if (e->io.in) {
@@ -250,12 +257,13 @@ static void handle_tdp_fault(struct vcpu *v, struct vm_exit *e)
 void exit_handle(struct vcpu *v, struct vm_exit *e)
 {
 	struct vm *vm = v->vm;
+	u64 tsc = rdtsc();
 	vm->exit_count[e->reason]++;
 	v->exits++;
+	flightrec_record(v, e, tsc);
 	if (trace_on(TRACE_EXIT))
-		kprintf("T cpu=%u vm=%s vcpu=%u tsc=%lu exit=%s raw=%#lx rip=%#lx info1=%#lx info2=%#lx\n",
-			this_cpu()->id, vm->cfg.name, v->id, rdtsc(), exit_reason_names[e->reason], e->raw,
-			v->regs.rip, e->info1, e->info2);
+		trace_emit(vm, v, tsc, "exit=%s raw=%#lx rip=%#lx info1=%#lx info2=%#lx", exit_reason_names[e->reason],
+			   e->raw, v->regs.rip, e->info1, e->info2);
 
 	switch (e->reason) {
 	case EXIT_CPUID: handle_cpuid(v, e); break;
@@ -277,9 +285,14 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 		vm_end(vm, VMR_KILLED, 0, "INIT signal (vCPU reset is not supported yet)");
 		break;
 	case EXIT_HYPERCALL:
-		/* Hypercall interface: unknown numbers return -1 in RAX,
-		 * never #UD (docs/platform.md). */
-		v->regs.gpr[GPR_RAX] = (u64)-1;
+		/* Hypercall interface (docs/platform.md): the number is EAX;
+		 * unknown numbers return -1 in RAX, never #UD. */
+		if ((u32)v->regs.gpr[GPR_RAX] == HC_PRINT_STATS) {
+			vm_print_stats(vm);
+			v->regs.gpr[GPR_RAX] = 0;
+		} else {
+			v->regs.gpr[GPR_RAX] = (u64)-1;
+		}
 		skip_insn(v, e);
 		break;
 	case EXIT_VIRT_INSN:
@@ -308,11 +321,11 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 			vcpu_inject_exception(v, e->exc.vector, e->exc.has_error, e->exc.error);
 		break;
 	case EXIT_ENTRY_FAIL:
-		backend->dump(v);
+		/* vm_end prints the flight recorder and the VMCB/VMCS */
+		TRACE_VCPU(TRACE_EXIT, v, "entry-fail why=\"%s\"", e->fail.why);
 		vm_end(vm, VMR_KILLED, 0, "%s", e->fail.why);
 		break;
 	default:
-		backend->dump(v);
 		vm_end(vm, VMR_KILLED, 0, "unhandled exit %s (raw %#lx)", exit_reason_names[e->reason], e->raw);
 		break;
 	}

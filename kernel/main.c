@@ -11,6 +11,7 @@
 #include "kernel/config.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
+#include "kernel/flightrec.h"
 #include "kernel/fpu.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
@@ -153,6 +154,7 @@ void __noreturn kmain(u32 magic, u32 info_pa)
 	kmem_init(phys_to_virt, virt_to_phys);
 	print_summary();
 
+	flightrec_init();
 	selftest_run(umbra_config.selftest);
 	run_guests();
 }

@@ -14,6 +14,7 @@
 #include "kernel/exit.h"
 #include "kernel/fpu.h"
 #include "kernel/timer.h"
+#include "kernel/trace.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 
@@ -68,6 +69,7 @@ void sched_run(void)
 	if (quantum == 0)
 		quantum = 1;
 	while (any_running()) {
+		trace_poll_console(); /* keys 's' and 'f' (docs/trace.md), once per slice */
 		for (u32 i = 0; i < nr_vms; i++)
 			if (vm_running(vms[i]) && vm_blocked_forever(vms[i]))
 				vm_end(vms[i], VMR_KILLED, 0, "halted with %s (no virtual device can wake it)",

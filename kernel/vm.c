@@ -5,10 +5,12 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/fmt.h"
+#include "kernel/flightrec.h"
 #include "kernel/fpu.h"
 #include "kernel/loader.h"
 #include "kernel/string.h"
 #include "kernel/timer.h"
+#include "kernel/trace.h"
 #include "mm/hostpt.h"
 #include "mm/kmem.h"
 #include "mm/pt.h"
@@ -172,12 +174,34 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 	kprintf("umbra: VM '%s' created: %lu MiB RAM, %u vCPU(s), paging=%s, timeout=%lus, cmdline \"%s\"\n",
 		vm->cfg.name, vm->cfg.mem / MiB, vm->nr_vcpus, paging_choices[vm->cfg.paging], vm->cfg.timeout_s,
 		vm->guest_cmdline);
+	TRACE_VM_EVENT(TRACE_VM, vm, "vm-create id=%u mem=%lu vcpus=%u paging=%s timeout=%lu", vm->id, vm->cfg.mem,
+		       vm->nr_vcpus, paging_choices[vm->cfg.paging], vm->cfg.timeout_s);
 	return E_OK;
 nomem:
 	kprintf("umbra: VM '%s': out of memory for its vCPUs; not started\n", vm->cfg.name);
 fail:
 	vm_destroy(vm);
 	return E_INVAL;
+}
+
+static const char *const vm_result_names[] = {"running", "exit", "triple-fault", "killed"};
+
+static u64 vm_total_exits(const struct vm *vm)
+{
+	u64 exits = 0;
+	for (u32 i = 0; i < EXIT_NREASONS; i++)
+		exits += vm->exit_count[i];
+	return exits;
+}
+
+static void trace_vm_end(const struct vm *vm)
+{
+	if (vm->result == VMR_KILLED)
+		trace_emit(vm, NULL, 0, "vm-end result=killed code=%u exits=%lu reason=\"%s\"", vm->exit_code,
+			   vm_total_exits(vm), vm->why);
+	else
+		trace_emit(vm, NULL, 0, "vm-end result=%s code=%u exits=%lu", vm_result_names[vm->result],
+			   vm->exit_code, vm_total_exits(vm));
 }
 
 void vm_end(struct vm *vm, enum vm_result result, u32 code, const char *fmt, ...)
@@ -193,14 +217,16 @@ void vm_end(struct vm *vm, enum vm_result result, u32 code, const char *fmt, ...
 		va_end(ap);
 	}
 	vuart_flush(vm);
+	if (trace_on(TRACE_VM))
+		trace_vm_end(vm);
 	vm_print_result(vm);
+	if (result == VMR_KILLED)
+		flightrec_vm_killed(vm);
 }
 
 void vm_print_result(const struct vm *vm)
 {
-	u64 exits = 0;
-	for (u32 i = 0; i < EXIT_NREASONS; i++)
-		exits += vm->exit_count[i];
+	u64 exits = vm_total_exits(vm);
 	switch (vm->result) {
 	case VMR_EXIT:
 		kprintf("VM-END name=%s result=exit code=%u exits=%lu\n", vm->cfg.name, vm->exit_code, exits);
@@ -215,6 +241,11 @@ void vm_print_result(const struct vm *vm)
 		kprintf("VM-END name=%s result=running\n", vm->cfg.name);
 		return;
 	}
+	vm_print_stats(vm);
+}
+
+void vm_print_stats(const struct vm *vm)
+{
 	kprintf("VM-STATS name=%s", vm->cfg.name);
 	for (u32 i = 0; i < EXIT_NREASONS; i++)
 		if (vm->exit_count[i])

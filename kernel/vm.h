@@ -87,6 +87,10 @@ static inline bool vm_running(const struct vm *vm)
 /* Print the one-line result of @vm ("VM-END name=... result=..."). */
 void vm_print_result(const struct vm *vm);
 
+/* Print "VM-STATS name=... REASON=N ... unknown-ports=N": @vm's counters
+ * so far (at VM end, on the stats hypercall, on the console key 's'). */
+void vm_print_stats(const struct vm *vm);
+
 /* Release everything @vm holds. */
 void vm_destroy(struct vm *vm);
 

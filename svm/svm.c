@@ -322,6 +322,11 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	s->flush = false;
 	sc->last = v;
 
+	/* APM vol. 2 §15.5 loads CR2 from the VMCB; Bochs does not, so make
+	 * the real CR2 agree when a #PF is injected (Umbra never faults
+	 * between here and VMRUN). */
+	if ((vmcb->ctl.event_inj & (EVENTINJ_VALID | 0x7ff)) == (EVENTINJ_VALID | EVENTINJ_TYPE_EXC | 14))
+		write_cr2(vmcb->save.cr2);
 	svm_vmrun(s->vmcb_pa, &v->regs, sc->host_vmcb_pa);
 
 	v->regs.gpr[GPR_RAX] = vmcb->save.rax;
@@ -357,6 +362,14 @@ static u64 svm_get_cr(struct vcpu *v, int cr)
 	case 4: return st->cr4;
 	default: return 0;
 	}
+}
+
+static void svm_set_cr2(struct vcpu *v, u64 cr2)
+{
+	/* Bochs does not load the guest's CR2 from the VMCB on VMRUN
+	 * (emulators.md): svm_vcpu_run also writes the host CR2 when a #PF
+	 * is being injected. */
+	svm(v)->vmcb->save.cr2 = cr2;
 }
 
 static u64 svm_get_efer(struct vcpu *v)
@@ -445,6 +458,7 @@ const struct backend_ops svm_backend_ops = {
 	.vcpu_run = svm_vcpu_run,
 	.inject_event = svm_inject_event,
 	.get_cr = svm_get_cr,
+	.set_cr2 = svm_set_cr2,
 	.get_efer = svm_get_efer,
 	.set_efer = svm_set_efer,
 	.get_seg = svm_get_seg,

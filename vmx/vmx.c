@@ -1002,6 +1002,12 @@ static u64 vmx_get_cr(struct vcpu *v, int cr)
 	}
 }
 
+static void vmx_set_cr2(struct vcpu *v, u64 cr2)
+{
+	/* loaded into the real CR2 right before the next VM entry */
+	((struct vmx_vcpu *)v->arch)->cr2 = cr2;
+}
+
 static u64 vmx_get_efer(struct vcpu *v)
 {
 	struct vmx_vcpu *s = vmx(v);
@@ -1102,6 +1108,7 @@ const struct backend_ops vmx_backend_ops = {
 	.vcpu_run = vmx_vcpu_run,
 	.inject_event = vmx_inject_event,
 	.get_cr = vmx_get_cr,
+	.set_cr2 = vmx_set_cr2,
 	.get_efer = vmx_get_efer,
 	.set_efer = vmx_set_efer,
 	.get_seg = vmx_get_seg,
