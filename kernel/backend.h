@@ -44,6 +44,8 @@ enum exit_reason {
 	EXIT_RDPMC,
 	EXIT_MONITOR,    /* MONITOR/MWAIT */
 	EXIT_ENTRY_FAIL, /* the guest state was refused; vm_exit.fail */
+	EXIT_CR_ACCESS,  /* shadow paging: CR0/CR3/CR4 access; vm_exit.cr */
+	EXIT_INVLPG,     /* shadow paging: INVLPG; vm_exit.invlpg */
 	EXIT_UNKNOWN,    /* an exit the backend cannot name; raw code in vm_exit.raw */
 	EXIT_NREASONS
 };
@@ -86,6 +88,15 @@ struct vm_exit {
 		struct {
 			const char *why;
 		} fail;
+		struct {
+			u8 cr;      /* 0, 3, 4 (8 is not intercepted) */
+			bool write;
+			s8 gpr;     /* the MOV's register, -1 unknown (decode it) */
+		} cr;
+		struct {
+			gva_t gva;
+			bool valid; /* false: decode the instruction */
+		} invlpg;
 	};
 };
 
@@ -147,6 +158,12 @@ struct backend_ops {
 	int (*get_cpl)(struct vcpu *v);
 	/* Print the VMCB/VMCS of @v (flight recorder, kills). */
 	void (*dump)(struct vcpu *v);
+	/* Shadow paging (VMs with paging=shadow: the backend intercepts
+	 * CR0/CR3/CR4 accesses, INVLPG and #PF, and runs without NPT/EPT).
+	 * Load the hardware paging registers the shadow MMU chose. */
+	void (*set_hw_paging)(struct vcpu *v, u64 cr0, u64 cr3, u64 cr4, u64 efer);
+	/* Flush @v's tagged TLB (ASID/VPID) before its next entry. */
+	void (*flush_tlb)(struct vcpu *v);
 	/* Features the backend gives common code. */
 	bool (*has_tdp)(void);
 	/* The TDP (NPT/EPT) table format, its leaf permission bits and the

@@ -4,6 +4,7 @@
 #include "kernel/emulate.h"
 #include "kernel/exit.h"
 #include "kernel/gva.h"
+#include "kernel/mmu.h"
 #include "kernel/string.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
@@ -105,18 +106,18 @@ static void setup(struct vcpu *v, struct emu_priv *p)
 	c->rflags = v->regs.rflags;
 	for (int s = SEG_ES; s <= SEG_GS; s++)
 		seg_desc(v, s, &c->seg[s]);
-	u64 cr0 = backend->get_cr(v, 0);
+	u64 cr0 = vcpu_get_cr(v, 0);
 	if (!(cr0 & CR0_PE))
 		c->mode = X86_CPU_REAL;
 	else if (v->regs.rflags & RFLAGS_VM)
 		c->mode = X86_CPU_VM86;
-	else if (backend->get_efer(v) & EFER_LMA)
+	else if (vcpu_get_efer(v) & EFER_LMA)
 		c->mode = X86_CPU_LONG;
 	else
 		c->mode = X86_CPU_PROT;
 	c->cpl = (u8)backend->get_cpl(v);
 	c->amd = gva_caps()->amd;
-	c->la57 = (backend->get_cr(v, 4) & CR4_LA57) != 0;
+	c->la57 = (vcpu_get_cr(v, 4) & CR4_LA57) != 0;
 	c->ops = &emu_ops;
 }
 

@@ -5,6 +5,7 @@
  * Vendor-neutral: the backend decoded the exit, this file decides.
  */
 #include "kernel/exit.h"
+#include "kernel/mmu.h"
 #include "kernel/console.h"
 #include "kernel/cpu.h"
 #include "kernel/emulate.h"
@@ -29,7 +30,7 @@ const char *const exit_reason_names[EXIT_NREASONS] = {
 	[EXIT_XSETBV] = "xsetbv", [EXIT_TASK_SWITCH] = "task-switch", [EXIT_TDP_FAULT] = "tdp-fault",
 	[EXIT_TDP_MISCONFIG] = "tdp-misconfig", [EXIT_EXCEPTION] = "exception", [EXIT_PAUSE] = "pause",
 	[EXIT_RDPMC] = "rdpmc", [EXIT_MONITOR] = "monitor", [EXIT_ENTRY_FAIL] = "entry-fail",
-	[EXIT_UNKNOWN] = "unknown",
+	[EXIT_CR_ACCESS] = "cr-access", [EXIT_INVLPG] = "invlpg", [EXIT_UNKNOWN] = "unknown",
 };
 
 void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
@@ -51,7 +52,7 @@ static bool skip_insn(struct vcpu *v, struct vm_exit *e)
 		return false;
 	}
 	v->regs.rip += len;
-	if (!(backend->get_efer(v) & EFER_LMA))
+	if (!(vcpu_get_efer(v) & EFER_LMA))
 		v->regs.rip &= 0xffffffffULL;
 	return true;
 }
@@ -68,7 +69,7 @@ static void handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		r.ecx |= BIT(31);                       /* hypervisor present */
 		r.ecx &= ~(BIT(5) | BIT(3) | BIT(21));  /* no VMX, MONITOR, x2APIC */
 		r.ecx &= ~BIT(27);                      /* OSXSAVE mirrors guest CR4 */
-		if (backend->get_cr(v, 4) & CR4_OSXSAVE)
+		if (vcpu_get_cr(v, 4) & CR4_OSXSAVE)
 			r.ecx |= BIT(27);
 		r.edx &= ~(BIT(9) | BIT(12));           /* no local APIC, no MTRRs yet */
 		r.ebx = (r.ebx & 0x0000ffff) | (1u << 16) | (v->id << 24);
@@ -109,7 +110,7 @@ static int msr_read(struct vcpu *v, u32 msr, u64 *val)
 {
 	switch (msr) {
 	case MSR_IA32_TSC: *val = rdtsc() + (u64)v->tsc_offset; return E_OK;
-	case MSR_EFER: *val = backend->get_efer(v); return E_OK;
+	case MSR_EFER: *val = vcpu_get_efer(v); return E_OK;
 	case MSR_IA32_PAT: *val = v->pat; return E_OK;
 	case MSR_MISC_ENABLE: *val = BIT(0); return E_OK; /* fast strings */
 	case MSR_PLATFORM_ID:
@@ -139,12 +140,13 @@ static int msr_write(struct vcpu *v, u32 msr, u64 val)
 		 * nested VMs) are writable; LMA is read-only; changing LME
 		 * while paging is on is a #GP. */
 		u64 ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | (v->vm->cfg.nested ? EFER_SVME : 0);
-		u64 old = backend->get_efer(v);
+		u64 old = vcpu_get_efer(v);
 		if (val & ~ok)
 			return E_INVAL;
-		if ((backend->get_cr(v, 0) & CR0_PG) && ((val ^ old) & EFER_LME))
+		if ((vcpu_get_cr(v, 0) & CR0_PG) && ((val ^ old) & EFER_LME))
 			return E_INVAL;
-		return backend->set_efer(v, (val & ~EFER_LMA) | (old & EFER_LMA));
+		val = (val & ~EFER_LMA) | (old & EFER_LMA);
+		return backend->set_efer(v, val);
 	}
 	case MSR_IA32_PAT:
 		if (!pat_valid(val))
@@ -233,7 +235,7 @@ static void handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 	u64 val = (u32)v->regs.gpr[GPR_RAX] | (v->regs.gpr[GPR_RDX] << 32);
 	struct cpuid_regs d = cpuid_count(0xd, 0);
 	u64 supported = d.eax | ((u64)d.edx << 32);
-	if (!(backend->get_cr(v, 4) & CR4_OSXSAVE)) {
+	if (!(vcpu_get_cr(v, 4) & CR4_OSXSAVE)) {
 		vcpu_inject_exception(v, EXC_UD, false, 0);
 		return;
 	}

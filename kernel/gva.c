@@ -2,6 +2,7 @@
  * kernel/gva.c - guest-virtual memory access for a vCPU (see gva.h).
  */
 #include "kernel/gva.h"
+#include "kernel/mmu.h"
 #include "kernel/string.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
@@ -61,11 +62,15 @@ const struct gwalk_caps *gva_caps(void)
 int gva_env(struct vcpu *v, struct gwalk_env *env)
 {
 	memset(env, 0, sizeof(*env));
-	int r = gwalk_mode_init(&env->mode, backend->get_cr(v, 0), backend->get_cr(v, 4), backend->get_efer(v),
-				gva_caps());
+	int r = gwalk_mode_init(&env->mode, vcpu_get_cr(v, 0), vcpu_get_cr(v, 4), vcpu_get_efer(v), gva_caps());
 	if (r)
 		return r;
-	env->cr3 = backend->get_cr(v, 3);
+	env->cr3 = vcpu_get_cr(v, 3);
+	if (v->mmu && env->mode.format == GWALK_FMT_PAE) {
+		/* shadow paging: Umbra holds the PDPTE registers itself */
+		memcpy(env->pdpte, v->mmu->pdpte, sizeof(env->pdpte));
+		return E_OK;
+	}
 	if (env->mode.format == GWALK_FMT_PAE &&
 	    gwalk_load_pdptes(&vm_gwalk_ops, v->vm, &env->mode, env->cr3, env->pdpte)) {
 		/* The CPU accepted these PDPTEs when the guest loaded CR3 (it

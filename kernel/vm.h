@@ -29,6 +29,7 @@ struct vm_config {
 	u64 vcpus;
 	u64 timeout_s;  /* 0 = none */
 	bool nested;
+	u64 shadow_pages; /* limit on shadow page-table pages (paging=shadow) */
 };
 
 enum vm_result {
@@ -37,6 +38,10 @@ enum vm_result {
 	VMR_TRIPLE_FAULT,
 	VMR_KILLED,      /* Umbra stopped it: why */
 };
+
+struct shadow_vm;
+struct shadow_env;
+struct vcpu_mmu;
 
 struct vcpu {
 	struct vcpu_regs regs; /* register cache, see kernel/backend.h */
@@ -49,6 +54,7 @@ struct vcpu {
 	u64 pat;               /* guest IA32_PAT */
 	s64 tsc_offset;        /* guest TSC = host TSC + tsc_offset */
 	u64 exits;
+	struct vcpu_mmu *mmu;  /* paging=shadow state, NULL with TDP */
 };
 
 struct vm {
@@ -57,6 +63,8 @@ struct vm {
 	char guest_cmdline[VM_CMDLINE_MAX];
 	struct gmem mem;
 	hpa_t tdp_root;         /* NPT/EPT root, 0 without TDP */
+	struct shadow_vm *shadow;       /* paging=shadow MMU, NULL with TDP */
+	struct shadow_env *shadow_env;
 	struct vcpu *vcpu[VM_MAX_VCPUS];
 	u32 nr_vcpus;
 	enum vm_result result;
