@@ -180,6 +180,13 @@ static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 	if (v->vm->cfg.paging == PAGING_TDP) {
 		c->np_enable = 1;
 		c->n_cr3 = v->vm->tdp_root;
+	} else {
+		/* Shadow paging: Umbra owns CR0/CR3/CR4 (reads and writes are
+		 * intercepted: SVM has no read shadows), INVLPG and #PF. The
+		 * CR0 selective-write intercept is implied by the full one. */
+		c->intercept_cr = BIT(0) | BIT(3) | BIT(4) | BIT(16) | BIT(19) | BIT(20);
+		c->intercept_exc |= BIT(14);
+		c->intercept_misc1 |= INTERCEPT1_INVLPG;
 	}
 
 	seg_to_vmcb(&st->es, &bs->seg[SEG_ES]);
@@ -249,10 +256,30 @@ static void decode_exit(struct svm_vcpu *s, struct vm_exit *e, u64 rip)
 		return;
 	}
 	if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
+		/* EXITINFO1: the error code of vectors that push one; #PF's
+		 * EXITINFO2: the faulting address (§15.12) */
+		static const u32 with_error = BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) |
+					      BIT(17) | BIT(21) | BIT(29) | BIT(30);
 		e->reason = EXIT_EXCEPTION;
 		e->exc.vector = code - SVM_EXIT_EXCP_BASE;
+		e->exc.has_error = (with_error >> e->exc.vector) & 1;
 		e->exc.error = (u32)c->exitinfo1;
 		e->exc.cr2 = c->exitinfo2;
+		return;
+	}
+	if (code <= 0x1f) {
+		/* CR reads 00h-0Fh, writes 10h-1Fh; with decode assists
+		 * EXITINFO1 bit 63 says bits 3:0 hold the GPR (§15.8.1) */
+		e->reason = EXIT_CR_ACCESS;
+		e->cr.cr = code & 0xf;
+		e->cr.write = code >= 0x10;
+		e->cr.gpr = (has(SVM_FEAT_DECODE_ASSISTS) && (c->exitinfo1 & BIT(63))) ? (s8)(c->exitinfo1 & 0xf) : -1;
+		return;
+	}
+	if (code == SVM_EXIT_INVLPG) {
+		e->reason = EXIT_INVLPG;
+		e->invlpg.valid = has(SVM_FEAT_DECODE_ASSISTS);
+		e->invlpg.gva = c->exitinfo1;
 		return;
 	}
 	switch (code) {
@@ -444,6 +471,20 @@ static void svm_tdp_format(const struct pt_format **f, u64 *leaf_bits, int *max_
 	*max_level = hostpt_uses_1g() ? 3 : 2;
 }
 
+static void svm_set_hw_paging(struct vcpu *v, u64 cr0, u64 cr3, u64 cr4, u64 efer)
+{
+	struct vmcb_save *st = &svm(v)->vmcb->save;
+	st->cr0 = cr0;
+	st->cr3 = cr3;
+	st->cr4 = cr4;
+	st->efer = efer | EFER_SVME; /* §15.5.1 */
+}
+
+static void svm_flush_tlb(struct vcpu *v)
+{
+	svm(v)->flush = true;
+}
+
 static bool svm_has_tdp(void)
 {
 	return has(SVM_FEAT_NPT);
@@ -465,5 +506,7 @@ const struct backend_ops svm_backend_ops = {
 	.get_cpl = svm_get_cpl,
 	.dump = svm_dump,
 	.has_tdp = svm_has_tdp,
+	.set_hw_paging = svm_set_hw_paging,
+	.flush_tlb = svm_flush_tlb,
 	.tdp_format = svm_tdp_format,
 };

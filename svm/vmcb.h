@@ -112,6 +112,7 @@ _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "G_PAT");
 #define INTERCEPT1_CPUID BIT(18)
 #define INTERCEPT1_INVD BIT(22)
 #define INTERCEPT1_HLT BIT(24)
+#define INTERCEPT1_INVLPG BIT(25)
 #define INTERCEPT1_INVLPGA BIT(26)
 #define INTERCEPT1_IOIO BIT(27)
 #define INTERCEPT1_MSR BIT(28)
@@ -156,6 +157,7 @@ _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "G_PAT");
 #define SVM_EXIT_INVD 0x76
 #define SVM_EXIT_PAUSE 0x77
 #define SVM_EXIT_HLT 0x78
+#define SVM_EXIT_INVLPG 0x79
 #define SVM_EXIT_INVLPGA 0x7a
 #define SVM_EXIT_IOIO 0x7b
 #define SVM_EXIT_MSR 0x7c

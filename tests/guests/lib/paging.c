@@ -8,7 +8,7 @@
 #include "tests/guests/lib/guest.h"
 #include "kernel/string.h"
 
-#define POOL_PAGES 96
+#define POOL_PAGES 400
 static u8 pool[POOL_PAGES][4096] __aligned(4096);
 static int pool_used;
 
