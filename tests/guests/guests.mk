@@ -6,7 +6,7 @@
 # linked with the guest library (tests/guests/lib/) and the kernel's own
 # printf engine and string functions compiled for 32-bit.
 
-GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio hypercall
+GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio ctxswitch hypercall
 GUEST_ELFS := $(patsubst %,$(B)/guests/%.elf,$(GUEST_NAMES))
 GB := $(B)/guests/obj
 
@@ -63,3 +63,9 @@ $(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_RULE,$(g))))
 .PHONY: check-guests-bare
 check-guests-bare: guests
 	@tests/guests/check-bare.sh $(GUEST_NAMES)
+
+# Benchmark guests (tests/guests/bench-*.c, run by `make bench`): built like
+# the others, not run by check-guests-bare (their output has timings).
+BENCH_GUEST_NAMES := bench-exits bench-paging
+$(foreach g,$(BENCH_GUEST_NAMES),$(eval $(call GUEST_RULE,$(g))))
+guests: $(patsubst %,$(B)/guests/%.elf,$(BENCH_GUEST_NAMES))
