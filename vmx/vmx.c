@@ -18,6 +18,7 @@
 #include "kernel/fmt.h"
 #include "kernel/string.h"
 #include "kernel/trap.h"
+#include "kernel/mmu.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 #include "mm/gmem.h"
@@ -50,6 +51,7 @@ static struct {
 	u32 pin, proc, proc2, exit, entry; /* the controls every VMCS uses */
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	bool ept, unrestricted, vpid, ept_1g, rdtscp;
+	u32 proc_may1; /* allowed-1 primary controls (shadow paging adds CR3/INVLPG exits) */
 	bool ok;
 } vmx_caps;
 
@@ -64,6 +66,7 @@ struct vmx_vcpu {
 	u64 eptp;
 	u16 vpid;
 	bool launched;
+	bool flush;     /* INVVPID before the next entry (shadow paging) */
 	u64 cr2;        /* the guest's CR2: the VMCS has no field for it (§25.4.1) */
 	u64 cr0_mask, cr4_mask;
 	char why[128];  /* text of the last EXIT_ENTRY_FAIL */
@@ -266,15 +269,17 @@ static int vmx_probe(void)
 		vmx_caps.unrestricted ? " unrestricted-guest" : "",
 		(proc2_may1 & PROC2_VMCS_SHADOW) ? " VMCS-shadowing" : "", (proc2_may1 & PROC2_PML) ? " PML" : "");
 
-	if (!vmx_caps.unrestricted) {
-		/* Guests start with CR0.PE=1, PG=0: without unrestricted
-		 * guest VM entry requires CR0.PE=PG=1 (§27.3.1.1, §A.7). */
-		kprintf("vmx: this CPU lacks \"unrestricted guest\", needed for guests that start with "
-			"paging off; cannot run guests\n");
-		return E_NOTSUP;
+	if (!vmx_caps.ept || !vmx_caps.unrestricted) {
+		/* Guests start with CR0.PE=1, PG=0: with EPT that needs
+		 * "unrestricted guest" (§27.3.1.1, §A.7), which itself needs
+		 * EPT (§27.2.1.1). Shadow paging runs them with hardware
+		 * paging on instead. */
+		kprintf("vmx: no %s: paging=tdp VMs cannot run here, paging=shadow VMs can\n",
+			!vmx_caps.ept ? "usable EPT (4-level, WB)" : "\"unrestricted guest\"");
+		vmx_caps.ept = false;
+		vmx_caps.unrestricted = false;
 	}
-	if (!vmx_caps.ept)
-		kprintf("vmx: no usable EPT (4-level, WB): only paging=shadow VMs could run\n");
+	vmx_caps.proc_may1 = (u32)(proc_cap >> 32);
 
 	/* Pin-based (§25.6.1): physical interrupts and NMIs are the host's. */
 	/* The VMX-preemption timer (§26.5.1) bounds a guest's run even when
@@ -292,7 +297,7 @@ static int vmx_probe(void)
 			    0, PROC_CR3_LOAD_EXIT | PROC_CR3_STORE_EXIT | PROC_TPR_SHADOW | PROC_IO_BITMAPS,
 			    &vmx_caps.proc))
 		return E_NOTSUP;
-	u32 need2 = PROC2_UNRESTRICTED | PROC2_WBINVD_EXIT | (vmx_caps.ept ? PROC2_EPT : 0);
+	u32 need2 = PROC2_WBINVD_EXIT | (vmx_caps.ept ? PROC2_EPT | PROC2_UNRESTRICTED : 0);
 	u32 want2 = (vmx_caps.vpid ? PROC2_VPID : 0) | (vmx_caps.rdtscp ? PROC2_RDTSCP : 0);
 	if (cpuid(0).eax >= 7 && (cpuid_count(7, 0).ebx & BIT(10)))
 		want2 |= PROC2_INVPCID; /* else INVPCID would #UD in the guest (§25.6.2) */
@@ -470,7 +475,7 @@ static u64 real_cr4(u64 guest)
 	return (guest | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
 }
 
-static void write_guest_state(struct vmx_vcpu *s, const struct vcpu_boot_state *bs)
+static void write_guest_state(struct vmx_vcpu *s, const struct vcpu_boot_state *bs, bool shadow)
 {
 	for (int i = SEG_ES; i <= SEG_TR; i++) {
 		const struct seg_desc *d = &bs->seg[i];
@@ -490,6 +495,13 @@ static void write_guest_state(struct vmx_vcpu *s, const struct vcpu_boot_state *
 	s->cr0_mask = (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | ~vmx_caps.cr0_fixed1;
 	s->cr4_mask = vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1;
 	s->cr0_mask &= 0xffffffffULL;
+	if (shadow) {
+		/* Shadow paging: Umbra owns every bit (kernel/mmu.c keeps the
+		 * guest's view in the read shadows, set_hw_paging loads the
+		 * real registers); every change exits. */
+		s->cr0_mask = ~0ULL;
+		s->cr4_mask = ~0ULL;
+	}
 	vmw(s, CR0_MASK, s->cr0_mask);
 	vmw(s, CR4_MASK, s->cr4_mask);
 	vmw(s, CR0_SHADOW, bs->cr0);
@@ -559,15 +571,25 @@ static int vmx_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 	}
 
 	vmw(s, PIN_CONTROLS, vmx_caps.pin);
-	vmw(s, PROC_CONTROLS, vmx_caps.proc);
-	u32 proc2 = vmx_caps.proc2;
-	if (!s->eptp)
-		proc2 &= ~PROC2_EPT;
+	u32 proc = vmx_caps.proc, proc2 = vmx_caps.proc2;
+	u32 exc = BIT(18); /* #MC is always the host's */
+	if (!s->eptp) {
+		/* Shadow paging: CR3 loads and stores, INVLPG and #PF exit;
+		 * no EPT, hence no unrestricted guest (§27.2.1.1). */
+		u32 shadow_exits = PROC_CR3_LOAD_EXIT | PROC_CR3_STORE_EXIT | PROC_INVLPG_EXIT;
+		if ((vmx_caps.proc_may1 & shadow_exits) != shadow_exits) {
+			kprintf("vmx: CR3/INVLPG exiting not allowed by this CPU: no shadow paging\n");
+			return E_NOTSUP;
+		}
+		proc |= shadow_exits;
+		proc2 &= ~(PROC2_EPT | PROC2_UNRESTRICTED);
+		exc |= BIT(14);
+	}
+	vmw(s, PROC_CONTROLS, proc);
 	vmw(s, PROC2_CONTROLS, proc2);
 	vmw(s, EXIT_CONTROLS, vmx_caps.exit);
 	vmw(s, ENTRY_CONTROLS, vmx_caps.entry);
-	/* #MC is always the host's (a machine check is not the guest's). */
-	vmw(s, EXCEPTION_BITMAP, BIT(18));
+	vmw(s, EXCEPTION_BITMAP, exc);
 	vmw(s, PF_ERROR_MASK, 0);
 	vmw(s, PF_ERROR_MATCH, 0);
 	vmw(s, CR3_TARGET_COUNT, 0);
@@ -581,7 +603,7 @@ static int vmx_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 	if (s->vpid)
 		vmw(s, VMCS_VPID, s->vpid);
 	write_host_state(s);
-	write_guest_state(s, bs);
+	write_guest_state(s, bs, !s->eptp);
 	if (s->err) {
 		format_rw_error(s, "VMCS set-up");
 		kprintf("vmx: vCPU %u: %s\n", v->id, s->why);
@@ -785,6 +807,7 @@ static void decode_exit(struct vmx_vcpu *s, struct vm_exit *e)
 	case VMX_EXIT_MONITOR:
 	case VMX_EXIT_MWAIT:
 	case VMX_EXIT_CR_ACCESS:
+	case VMX_EXIT_INVLPG:
 		/* VM-exit instruction length (§28.2.5) */
 		e->insn_len = (u8)vmr(s, EXIT_INSN_LEN);
 		break;
@@ -862,6 +885,19 @@ static void decode_exit(struct vmx_vcpu *s, struct vm_exit *e)
 		e->reason = EXIT_TDP_MISCONFIG;
 		e->info2 = vmr(s, GUEST_PHYS_ADDR);
 		break;
+	case VMX_EXIT_CR_ACCESS:
+		/* qualification (§28.2.1, table 28-3): CR in 3:0, type in
+		 * 5:4 (0 MOV to, 1 MOV from, 2 CLTS, 3 LMSW), GPR in 11:8 */
+		e->reason = EXIT_CR_ACCESS;
+		e->cr.cr = q & 15;
+		e->cr.write = ((q >> 4) & 3) != 1;
+		e->cr.gpr = ((q >> 4) & 3) <= 1 ? (s8)((q >> 8) & 15) : -1;
+		break;
+	case VMX_EXIT_INVLPG:
+		e->reason = EXIT_INVLPG; /* qualification: the linear address */
+		e->invlpg.valid = true;
+		e->invlpg.gva = q;
+		break;
 	default: e->reason = EXIT_UNKNOWN; break;
 	}
 }
@@ -891,6 +927,19 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 		if (vmx_caps.pin & PIN_PREEMPT_TIMER)
 			vmw(s, GUEST_PREEMPT_TIMER, VMX_RUN_BUDGET_TSC >> (vmx_caps.misc & 31));
 		sync_ia32e(s, vmr(s, GUEST_EFER));
+		if (s->flush && s->vpid) {
+			/* a translation was removed or narrowed: drop what this
+			 * VPID cached (§29.4.3); without VPIDs every entry flushes */
+			u64 type = (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE) ? 1 : 2;
+			int fr = vmx_invvpid(type, s->vpid);
+			if (fr) {
+				u64 n;
+				fmt_snprintf(s->why, sizeof(s->why), "INVVPID failed: %s", vmfail_text(fr, &n));
+				entry_fail(s, e, NULL);
+				return;
+			}
+		}
+		s->flush = false;
 		if (s->err) {
 			format_rw_error(s, "before VM entry");
 			entry_fail(s, e, NULL);
@@ -942,7 +991,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 			entry_fail(s, e, NULL);
 			return;
 		}
-		if (e->raw == VMX_EXIT_CR_ACCESS && !(idt & INTR_INFO_VALID) &&
+		if (e->raw == VMX_EXIT_CR_ACCESS && !v->mmu && !(idt & INTR_INFO_VALID) &&
 		    handle_cr_access(v, s, e->info1, e->insn_len)) {
 			if (s->err) {
 				format_rw_error(s, "CR access");
@@ -1094,6 +1143,29 @@ static void vmx_tdp_format(const struct pt_format **f, u64 *leaf_bits, int *max_
 	*max_level = (vmx_caps.ept_1g && hostpt_uses_1g()) ? 3 : 2;
 }
 
+static void vmx_set_hw_paging(struct vcpu *v, u64 cr0, u64 cr3, u64 cr4, u64 efer)
+{
+	struct vmx_vcpu *s = vmx(v);
+	s->err = 0;
+	if (vmx_load(s))
+		return;
+	/* the real registers with the VMX fixed bits (PE and PG included:
+	 * no unrestricted guest in shadow mode), the guest's view in the
+	 * read shadows */
+	vmw(s, GUEST_CR0, (cr0 | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
+	vmw(s, GUEST_CR3, cr3);
+	vmw(s, GUEST_CR4, real_cr4(cr4));
+	vmw(s, GUEST_EFER, efer);
+	vmw(s, CR0_SHADOW, vcpu_get_cr(v, 0));
+	vmw(s, CR4_SHADOW, vcpu_get_cr(v, 4));
+	sync_ia32e(s, efer);
+}
+
+static void vmx_flush_tlb(struct vcpu *v)
+{
+	vmx(v)->flush = true;
+}
+
 static bool vmx_has_tdp(void)
 {
 	return vmx_caps.ept;
@@ -1115,5 +1187,7 @@ const struct backend_ops vmx_backend_ops = {
 	.get_cpl = vmx_get_cpl,
 	.dump = vmx_dump,
 	.has_tdp = vmx_has_tdp,
+	.set_hw_paging = vmx_set_hw_paging,
+	.flush_tlb = vmx_flush_tlb,
 	.tdp_format = vmx_tdp_format,
 };
