@@ -30,6 +30,8 @@ static const struct opt_desc vm_options[] = {
 	{"timeout", OPT_UINT, F(timeout_s), .min = 0, .max = 86400,
 	 .help = "seconds before the VM is killed (0 = never)"},
 	{"nested", OPT_BOOL, F(nested), .help = "expose SVM to the guest (nested virtualization)"},
+	{"shadow_pages", OPT_UINT, F(shadow_pages), .min = 16, .max = 1 << 20,
+	 .help = "paging=shadow: most shadow page-table pages the VM may use (LRU reclaim beyond)"},
 };
 #undef F
 
@@ -76,6 +78,7 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 	vm->cfg.paging = PAGING_TDP;
 	vm->cfg.mem = 64 * MiB;
 	vm->cfg.vcpus = 1;
+	vm->cfg.shadow_pages = 4096;
 	fmt_snprintf(vm->cfg.name, sizeof(vm->cfg.name), "vm%u", index);
 
 	/* The module command line: GRUB gives "ARGS" (module2). A first word
