@@ -162,6 +162,10 @@ struct backend_ops {
 	 * CR0/CR3/CR4 accesses, INVLPG and #PF, and runs without NPT/EPT).
 	 * Load the hardware paging registers the shadow MMU chose. */
 	void (*set_hw_paging)(struct vcpu *v, u64 cr0, u64 cr3, u64 cr4, u64 efer);
+	/* @v takes / leaves this CPU (another vCPU ran or will run here):
+	 * switch per-vCPU state the hardware does not (NULL: nothing). */
+	void (*vcpu_load)(struct vcpu *v);
+	void (*vcpu_put)(struct vcpu *v);
 	/* Flush @v's tagged TLB (ASID/VPID) before its next entry. */
 	void (*flush_tlb)(struct vcpu *v);
 	/* Features the backend gives common code. */

@@ -83,7 +83,11 @@ void sched_run(void)
 			continue;
 		}
 		if (c->vcpu != v) {
+			if (c->vcpu && backend->vcpu_put)
+				backend->vcpu_put(c->vcpu);
 			fpu_switch(c->vcpu, v);
+			if (backend->vcpu_load)
+				backend->vcpu_load(v);
 			c->vcpu = v;
 		}
 		u64 slice_end = timer_ticks() + quantum;
@@ -99,6 +103,8 @@ void sched_run(void)
 		}
 	}
 	if (c->vcpu) {
+		if (backend->vcpu_put)
+			backend->vcpu_put(c->vcpu);
 		fpu_switch(c->vcpu, NULL);
 		c->vcpu = NULL;
 	}

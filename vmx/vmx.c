@@ -67,6 +67,7 @@ struct vmx_vcpu {
 	u16 vpid;
 	bool launched;
 	bool flush;     /* INVVPID before the next entry (shadow paging) */
+	u64 syscall_msrs[5]; /* guest KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK while not loaded */
 	u64 cr2;        /* the guest's CR2: the VMCS has no field for it (§25.4.1) */
 	u64 cr0_mask, cr4_mask;
 	char why[128];  /* text of the last EXIT_ENTRY_FAIL */
@@ -320,9 +321,11 @@ static int vmx_probe(void)
 	/* MSR bitmap (§25.6.9): 4 KiB, read-low/read-high/write-low/write-high
 	 * KiB. Everything is intercepted except the MSRs whose guest values
 	 * the VMCS itself switches: FS/GS base and SYSENTER_* (§27.3.2.1
-	 * loads them on entry, §28.3.2 saves them on exit). KERNEL_GS_BASE,
-	 * STAR, LSTAR, CSTAR and SFMASK are not switched by VMX: they stay
-	 * intercepted, so common code decides (today: #GP). */
+	 * loads them on entry, §28.3.2 saves them on exit), and the SYSCALL
+	 * and SWAPGS MSRs (KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK), which
+	 * VMX does not switch: Umbra never uses them itself, so the guest's
+	 * values stay in the CPU and are swapped when another vCPU takes the
+	 * CPU (vmx_vcpu_load/put). */
 	if (pmm_alloc(0, PMM_NORMAL, &msr_bitmap_pa)) {
 		kprintf("vmx: out of memory for the MSR bitmap\n");
 		return E_NOMEM;
@@ -330,7 +333,8 @@ static int vmx_probe(void)
 	u8 *bm = phys_to_virt(msr_bitmap_pa);
 	memset(bm, 0xff, PAGE_SIZE);
 	static const u32 passthrough[] = {MSR_FS_BASE, MSR_GS_BASE, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
-					  MSR_IA32_SYSENTER_EIP};
+					  MSR_IA32_SYSENTER_EIP, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+					  MSR_CSTAR, MSR_SFMASK};
 	for (size_t i = 0; i < ARRAY_SIZE(passthrough); i++) {
 		u32 m = passthrough[i];
 		u32 base = m < 0x2000 ? 0 : 1024; /* low MSRs, then 0xc0000000.. */
@@ -1166,6 +1170,22 @@ static void vmx_flush_tlb(struct vcpu *v)
 	vmx(v)->flush = true;
 }
 
+static const u32 syscall_msrs[5] = {MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK};
+
+/* @v takes the CPU: its SYSCALL/SWAPGS MSRs go into the real ones. */
+static void vmx_vcpu_load(struct vcpu *v)
+{
+	for (int i = 0; i < 5; i++)
+		wrmsr(syscall_msrs[i], vmx(v)->syscall_msrs[i]);
+}
+
+/* @v leaves the CPU: keep what the guest wrote. */
+static void vmx_vcpu_put(struct vcpu *v)
+{
+	for (int i = 0; i < 5; i++)
+		vmx(v)->syscall_msrs[i] = rdmsr(syscall_msrs[i]);
+}
+
 static bool vmx_has_tdp(void)
 {
 	return vmx_caps.ept;
@@ -1187,6 +1207,8 @@ const struct backend_ops vmx_backend_ops = {
 	.get_cpl = vmx_get_cpl,
 	.dump = vmx_dump,
 	.has_tdp = vmx_has_tdp,
+	.vcpu_load = vmx_vcpu_load,
+	.vcpu_put = vmx_vcpu_put,
 	.set_hw_paging = vmx_set_hw_paging,
 	.flush_tlb = vmx_flush_tlb,
 	.tdp_format = vmx_tdp_format,
