@@ -146,7 +146,7 @@ static int msr_write(struct vcpu *v, u32 msr, u64 val)
 		if ((vcpu_get_cr(v, 0) & CR0_PG) && ((val ^ old) & EFER_LME))
 			return E_INVAL;
 		val = (val & ~EFER_LMA) | (old & EFER_LMA);
-		return backend->set_efer(v, val);
+		return v->mmu ? mmu_set_efer(v, val) : backend->set_efer(v, val);
 	}
 	case MSR_IA32_PAT:
 		if (!pat_valid(val))
@@ -316,8 +316,22 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 	case EXIT_TASK_SWITCH:
 		vm_end(vm, VMR_KILLED, 0, "hardware task switch (not supported)");
 		break;
+	case EXIT_CR_ACCESS:
+		if (v->mmu)
+			mmu_handle_cr(v, e);
+		else
+			vm_end(vm, VMR_KILLED, 0, "unexpected control-register exit");
+		break;
+	case EXIT_INVLPG:
+		if (v->mmu)
+			mmu_handle_invlpg(v, e);
+		else
+			vm_end(vm, VMR_KILLED, 0, "unexpected INVLPG exit");
+		break;
 	case EXIT_EXCEPTION:
-		if (e->exc.vector == 18)
+		if (e->exc.vector == 14 && v->mmu)
+			mmu_handle_pf(v, e);
+		else if (e->exc.vector == 18)
 			vm_end(vm, VMR_KILLED, 0, "machine check while the guest ran");
 		else
 			vcpu_inject_exception(v, e->exc.vector, e->exc.has_error, e->exc.error);

@@ -134,6 +134,10 @@ static int access(struct vcpu *v, u64 la, u8 *buf, unsigned len, u32 acc, bool w
 		int e = write ? gmem_write(&v->vm->mem, gpa[i], buf, n) : gmem_read(&v->vm->mem, gpa[i], buf, n);
 		if (e)
 			return GVA_BAD_GPA;
+		/* Umbra wrote guest memory on the guest's behalf: shadows of a
+		 * write-tracked page table must follow (DESIGN.md §5.1). */
+		if (write && v->vm->shadow && shadow_gfn_tracked(v->vm->shadow, gpa[i] >> PAGE_SHIFT))
+			shadow_gpa_written(v->vm->shadow, gpa[i], n);
 		buf += n;
 		len -= n;
 	}

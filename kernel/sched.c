@@ -13,6 +13,7 @@
 #include "kernel/cpu.h"
 #include "kernel/exit.h"
 #include "kernel/fpu.h"
+#include "kernel/mmu.h"
 #include "kernel/timer.h"
 #include "kernel/trace.h"
 #include "kernel/vm.h"
@@ -93,6 +94,9 @@ void sched_run(void)
 		u64 slice_end = timer_ticks() + quantum;
 		while (vm_running(v->vm) && !v->halted) {
 			struct vm_exit e;
+			mmu_before_entry(v);
+			if (!vm_running(v->vm))
+				break;
 			backend->vcpu_run(v, &e);
 			exit_handle(v, &e);
 			/* take pending host interrupts (the timer) */

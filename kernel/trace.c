@@ -22,7 +22,7 @@ void trace_set_mask(u64 mask)
  * reaches the console in one piece. */
 static void trace_vemit(const struct vm *vm, const struct vcpu *v, u64 tsc, const char *fmt, va_list ap)
 {
-	char line[232];
+	char line[232]; /* fits the console line buffer (struct cpu.con_buf) */
 	int n;
 	if (!tsc)
 		tsc = rdtsc();

@@ -8,6 +8,7 @@
 #include "kernel/flightrec.h"
 #include "kernel/fpu.h"
 #include "kernel/loader.h"
+#include "kernel/mmu.h"
 #include "kernel/string.h"
 #include "kernel/timer.h"
 #include "kernel/trace.h"
@@ -128,8 +129,9 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 	fmt_snprintf(vm->guest_cmdline, sizeof(vm->guest_cmdline), "%.*s%s%s%.*s", (int)path_len, path,
 		     path[path_len - 1] == '/' ? vm->cfg.name : "", rest_len ? " " : "", (int)rest_len, rest);
 
-	if (vm->cfg.paging == PAGING_SHADOW) {
-		kprintf("umbra: VM '%s': paging=shadow is not implemented yet; not started\n", vm->cfg.name);
+	if (vm->cfg.paging == PAGING_SHADOW && !backend->set_hw_paging) {
+		kprintf("umbra: VM '%s': the %s backend has no shadow paging; not started\n", vm->cfg.name,
+			backend->name);
 		goto fail;
 	}
 	if (vm->cfg.paging == PAGING_TDP && !backend->has_tdp()) {
@@ -157,6 +159,10 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 	u64 tdp_bits;
 	int tdp_level;
 	backend->tdp_format(&tdp_fmt, &tdp_bits, &tdp_level);
+	if (vm->cfg.paging == PAGING_SHADOW && mmu_vm_init(vm)) {
+		kprintf("umbra: VM '%s': out of memory for its shadow MMU; not started\n", vm->cfg.name);
+		goto fail;
+	}
 	if (vm->cfg.paging == PAGING_TDP && gmem_map_tdp(&vm->mem, tdp_fmt, tdp_bits, tdp_level, &vm->tdp_root)) {
 		kprintf("umbra: VM '%s': out of memory for nested page tables; not started\n", vm->cfg.name);
 		goto fail;
@@ -170,6 +176,8 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 		v->pat = 0x0007040600070406ULL;
 		vm->vcpu[vm->nr_vcpus++] = v;
 		if (fpu_init_vcpu(v) || backend->vcpu_create(v, &bs))
+			goto nomem;
+		if (vm->cfg.paging == PAGING_SHADOW && mmu_vcpu_init(v, &bs))
 			goto nomem;
 	}
 	vm->start_tick = timer_ticks();
@@ -254,12 +262,14 @@ void vm_print_stats(const struct vm *vm)
 		if (vm->exit_count[i])
 			kprintf(" %s=%lu", exit_reason_names[i], vm->exit_count[i]);
 	kprintf(" unknown-ports=%lu\n", vm->unknown_ports);
+	mmu_print_stats((struct vm *)vm);
 }
 
 void vm_destroy(struct vm *vm)
 {
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpu[i];
+		mmu_vcpu_destroy(v);
 		if (v->arch)
 			backend->vcpu_destroy(v);
 		fpu_free_vcpu(v);
@@ -272,6 +282,7 @@ void vm_destroy(struct vm *vm)
 		backend->tdp_format(&f, &bits, &level);
 		gmem_unmap_tdp(f, vm->tdp_root);
 	}
+	mmu_vm_destroy(vm);
 	gmem_free(&vm->mem);
 	kfree(vm);
 }

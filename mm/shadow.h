@@ -55,10 +55,20 @@ struct shadow_env {
 	void (*flush_tlb)(void *ctx, u32 vcpu_id);
 };
 
-/* What the backend loads while the guest runs in shadow mode. */
+/* What the backend loads while the guest runs in shadow mode. The rest of
+ * the hardware paging state is fixed: CR0.PG = CR0.WP = 1, EFER.NXE = 1,
+ * CR4.PGE = 0, CR4.PSE ignored (shadow entries never map large pages and
+ * never set G). CR0.WP = 1 is what makes write-protected shadow entries
+ * trap supervisor writes; the guest's CR0.WP = 0 is emulated in the
+ * entries (see mm/shadow_sync.c). */
 struct shadow_hw {
-	hpa_t cr3;  /* root: a PAE root (below 4 GiB) or a 4/5-level root */
+	hpa_t cr3;  /* root: a PAE root (below 4 GiB, 32-byte aligned: CR3
+		     * bits 31:5) or a 4/5-level root (page aligned) */
 	bool pae;   /* hardware PAE paging (else 4-level/5-level long mode) */
+	bool la57;  /* hardware 5-level paging (CR4.LA57) */
+	bool smep;  /* hardware CR4.SMEP: the guest's while its paging is on */
+	bool smap;  /* hardware CR4.SMAP: likewise (RFLAGS.AC is the guest's) */
+	bool pke;   /* hardware CR4.PKE: the guest's (leaves carry its keys) */
 };
 
 enum shadow_pf_status {
@@ -81,6 +91,10 @@ struct shadow_stats {
 	u64 write_faults, emulated_writes, root_hits, root_misses;
 	u64 private_root_allocs, page_faults, guest_faults, invlpgs;
 	u64 pages_in_use, max_pages, reclaims;
+	u64 tlb_flushes;     /* flush_tlb(SHADOW_ALL_VCPUS) for removed rights */
+	u64 overshoots;      /* pages allocated above max_pages (all pinned) */
+	u64 zap_alls;        /* generation bumps */
+	u64 meta_frames;     /* frames held for bookkeeping (not tables) */
 };
 
 struct shadow_vm;
@@ -130,8 +144,10 @@ bool shadow_gfn_tracked(struct shadow_vm *svm, gfn_t gfn);
  * their next shadow_set_mode/shadow_reload. */
 void shadow_zap_all(struct shadow_vm *svm);
 
-/* Before entering the guest: if the vCPU's root is obsolete, rebuild it
- * and fill @hw; returns true when @hw changed. */
+/* Before EVERY entry into the guest: if the vCPU's root is obsolete (or
+ * missing), rebuild it and fill @hw; returns true when @hw changed. Then
+ * hw->cr3 == 0 means the rebuild failed for E_NOMEM: do not enter, kill
+ * the VM. */
 bool shadow_reload(struct shadow_vcpu *sv, struct shadow_hw *hw);
 
 void shadow_get_stats(const struct shadow_vm *svm, struct shadow_stats *st);
