@@ -20,6 +20,7 @@
 #include "kernel/exit.h"
 #include "kernel/gva.h"
 #include "kernel/string.h"
+#include "kernel/trace.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 #include "kernel/x86_dec.h"
@@ -144,6 +145,8 @@ static int update_root(struct vcpu *v)
 	r = shadow_set_mode(m->sv, &m->mode, m->cr3, m->pdpte, &m->hw);
 	if (r)
 		return r;
+	TRACE_MMU_EV(v, "root-load", "hpa=%#lx pae=%d guest-cr3=%#lx format=%u", m->hw.cr3, m->hw.pae, m->cr3,
+		     m->mode.format);
 	load_hw(v);
 	backend->flush_tlb(v);
 	return E_OK;
@@ -510,6 +513,7 @@ void mmu_handle_pf(struct vcpu *v, struct vm_exit *e)
 	if (v->regs.rflags & BIT(18))
 		acc |= GWALK_AC;
 	shadow_page_fault(v->mmu->sv, e->exc.cr2, err, acc, &res);
+	TRACE_MMU_EV(v, "fault", "gva=%#lx error=%#x status=%d gpa=%#lx", e->exc.cr2, err, res.status, res.gpa);
 	switch (res.status) {
 	case SPF_FIXED:
 		return;
