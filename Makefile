@@ -63,8 +63,11 @@ $(B)/umbra.iso: $(B)/umbra.elf tools/umbra-iso
 DEMO_GUESTS := \
 	-g "$(B)/guests/hello.elf name=hello mem=32M -- demo" \
 	-g "$(B)/guests/cpuid.elf name=cpuid mem=32M" \
-	-g "$(B)/guests/longmode.elf name=longmode mem=64M" \
-	-g "$(B)/guests/paging32.elf name=paging32 mem=32M" \
+	-g "$(B)/guests/longmode.elf name=longmode-tdp mem=64M" \
+	-g "$(B)/guests/longmode.elf name=longmode-shadow paging=shadow mem=64M" \
+	-g "$(B)/guests/paging32.elf name=paging32-shadow paging=shadow mem=32M" \
+	-g "$(B)/guests/pae.elf name=pae-shadow paging=shadow mem=32M" \
+	-g "$(B)/guests/pae.elf name=pae-tdp mem=32M" \
 	-g "$(B)/guests/triplefault.elf name=triplefault mem=16M"
 demo-iso: $(B)/demo.iso
 $(B)/demo.iso: $(B)/umbra.elf guests tools/umbra-iso
@@ -131,6 +134,7 @@ $(B)/umbra32.elf: $(B)/umbra.elf
 # Each tests/host/NAME.mk adds NAME to HOST_TESTS and sets HOST_SRCS_NAME.
 HOST_TESTS :=
 include $(wildcard tests/host/*.mk)
+include $(wildcard tests/fuzz/fuzz.mk)
 HOSTCFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-DUMBRA_HOST -I.
@@ -147,6 +151,7 @@ check-host: $(addprefix $(B)/host/test_,$(HOST_TESTS))
 
 # ---------------------------------------------------------------- guests
 include $(wildcard tests/guests/guests.mk)
+include $(wildcard bench/bench.mk)
 
 clean:
 	rm -rf $(B)
