@@ -166,6 +166,9 @@ struct backend_ops {
 	 * switch per-vCPU state the hardware does not (NULL: nothing). */
 	void (*vcpu_load)(struct vcpu *v);
 	void (*vcpu_put)(struct vcpu *v);
+	/* @v was set up on this CPU but will run on another: release any
+	 * CPU-local hold on it (VMX: VMCLEAR). NULL: nothing to do. */
+	void (*vcpu_release)(struct vcpu *v);
 	/* Flush @v's tagged TLB (ASID/VPID) before its next entry. */
 	void (*flush_tlb)(struct vcpu *v);
 	/* Features the backend gives common code. */

@@ -6,6 +6,7 @@
 #include "kernel/config.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
+#include "kernel/cpu.h"
 #include "kernel/selftest.h"
 #include "kernel/shutdown.h"
 #include "kernel/string.h"
@@ -39,6 +40,8 @@ static const struct opt_desc options[] = {
 	 .help = "trigger a deliberate failure after boot (tests the fault dump)"},
 	{"quantum", OPT_UINT, F(quantum_us), .min = 100, .max = 1000000,
 	 .help = "time slice in microseconds for VMs sharing a CPU"},
+	{"cpus", OPT_UINT, F(cpus), .min = 0, .max = MAX_CPUS,
+	 .help = "how many CPUs to use (0 = every CPU the ACPI MADT lists)"},
 	{"help", OPT_BOOL, F(help), .help = "print this list of options at boot"},
 };
 #undef F

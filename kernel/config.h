@@ -15,6 +15,7 @@ struct umbra_config {
 	u64 trace;          /* trace categories (bit mask) */
 	u32 selftest;       /* enum selftest */
 	u64 quantum_us;     /* time slice between VMs sharing a CPU */
+	u64 cpus;           /* CPUs to use, 0 = all */
 	bool help;
 };
 

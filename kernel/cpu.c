@@ -12,6 +12,13 @@
 
 struct cpu cpu_bsp;
 struct cpu_stacks cpu_bsp_stacks;
+struct cpu *cpus[MAX_CPUS] = {&cpu_bsp};
+
+void cpu_register(struct cpu *c)
+{
+	if (c->id < MAX_CPUS)
+		__atomic_store_n(&cpus[c->id], c, __ATOMIC_RELEASE);
+}
 
 extern u8 boot_stack_guard[];
 

@@ -46,6 +46,7 @@ struct cpu {
 	u32 con_len;
 	char con_buf[240];       /* console line being assembled */
 	void *backend;           /* backend's per-CPU area (host save area...) */
+	struct cpu_stacks *stacks; /* IST stacks (APs; the BSP's are static) */
 	u64 ticks;               /* host timer ticks seen on this CPU */
 };
 
@@ -69,6 +70,12 @@ void cpu_early_init_bsp(void);
 
 /* Load this CPU's GDT, TSS and the shared IDT. */
 void cpu_init_tables(struct cpu *c, struct cpu_stacks *stacks);
+
+/* Every online CPU by number (cpus[0] is the BSP); NULL past the last. */
+extern struct cpu *cpus[MAX_CPUS];
+
+/* Record @c in cpus[] once it is online. */
+void cpu_register(struct cpu *c);
 
 /* Guard pages the host page tables must leave unmapped; returns count. */
 size_t cpu_guard_pages(u64 *va, size_t max);

@@ -15,6 +15,7 @@
 #include "kernel/fpu.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
+#include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "kernel/vm.h"
 #include "kernel/selftest.h"
@@ -185,13 +186,19 @@ static void __noreturn run_guests(void)
 	if (backend->cpu_enable(this_cpu()))
 		boot_fail("cannot enable virtualization on the boot CPU");
 	fpu_cpu_init();
+	smp_start_aps(&boot_info, (u32)umbra_config.cpus);
 	timer_init();
 	for (u32 i = 0; i < boot_info.module_count; i++) {
 		const struct boot_module *m = &boot_info.modules[i];
 		vm_create_from_module(i, m->start, m->end, m->cmdline);
 	}
 	u32 created = nr_vms, failed_create = boot_info.module_count - nr_vms;
+	for (u32 i = 0; i < nr_vms; i++)
+		for (u32 j = 0; j < vms[i]->nr_vcpus && vms[i]->cpu != this_cpu()->id && backend->vcpu_release; j++)
+			backend->vcpu_release(vms[i]->vcpu[j]);
+	smp_release();
 	sched_run();
+	sched_wait_all();
 	u32 passed = 0;
 	for (u32 i = 0; i < nr_vms; i++)
 		if (vms[i]->result == VMR_EXIT && vms[i]->exit_code == 0)

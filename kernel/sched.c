@@ -19,12 +19,19 @@
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 
+/* VMs are placed on CPUs when created (vm->cpu); each CPU runs only its
+ * own, so no two CPUs ever touch the same VM. */
+static bool mine(const struct vm *vm)
+{
+	return vm->cpu == this_cpu()->id;
+}
+
 static void check_timeouts(void)
 {
 	u64 now = timer_ticks();
 	for (u32 i = 0; i < nr_vms; i++) {
 		struct vm *vm = vms[i];
-		if (vm_running(vm) && vm->cfg.timeout_s && now - vm->start_tick >= vm->cfg.timeout_s * TIMER_HZ)
+		if (mine(vm) && vm_running(vm) && vm->cfg.timeout_s && now - vm->start_tick >= vm->cfg.timeout_s * TIMER_HZ)
 			vm_end(vm, VMR_KILLED, 0, "timeout after %lu s", vm->cfg.timeout_s);
 	}
 }
@@ -46,7 +53,7 @@ static struct vcpu *pick_next(u32 *cursor)
 		u32 k = (*cursor + 1 + n) % total;
 		struct vm *vm = vms[k / VM_MAX_VCPUS];
 		u32 vi = k % VM_MAX_VCPUS;
-		if (!vm_running(vm) || vi >= vm->nr_vcpus || vm->vcpu[vi]->halted)
+		if (!mine(vm) || !vm_running(vm) || vi >= vm->nr_vcpus || vm->vcpu[vi]->halted)
 			continue;
 		*cursor = k;
 		return vm->vcpu[vi];
@@ -54,12 +61,18 @@ static struct vcpu *pick_next(u32 *cursor)
 	return NULL;
 }
 
-static bool any_running(void)
+static bool any_running(bool all_cpus)
 {
 	for (u32 i = 0; i < nr_vms; i++)
-		if (vm_running(vms[i]))
+		if ((all_cpus || mine(vms[i])) && vm_running(vms[i]))
 			return true;
 	return false;
+}
+
+void sched_wait_all(void)
+{
+	while (any_running(true))
+		__asm__ volatile("sti; hlt; cli");
 }
 
 void sched_run(void)
@@ -69,10 +82,11 @@ void sched_run(void)
 	u64 quantum = umbra_config.quantum_us * TIMER_HZ / 1000000;
 	if (quantum == 0)
 		quantum = 1;
-	while (any_running()) {
-		trace_poll_console(); /* keys 's' and 'f' (docs/trace.md), once per slice */
+	while (any_running(false)) {
+		if (c->id == 0)
+			trace_poll_console(); /* keys 's' and 'f' (docs/trace.md), once per slice */
 		for (u32 i = 0; i < nr_vms; i++)
-			if (vm_running(vms[i]) && vm_blocked_forever(vms[i]))
+			if (mine(vms[i]) && vm_running(vms[i]) && vm_blocked_forever(vms[i]))
 				vm_end(vms[i], VMR_KILLED, 0, "halted with %s (no virtual device can wake it)",
 				       (vms[i]->vcpu[0]->regs.rflags & RFLAGS_IF) ? "interrupts enabled"
 										 : "interrupts disabled");

@@ -5,7 +5,10 @@
 #ifndef UMBRA_KERNEL_SCHED_H
 #define UMBRA_KERNEL_SCHED_H
 
-/* Run until every VM has ended. */
+/* Run the VMs placed on this CPU until they have ended. */
 void sched_run(void);
+
+/* Wait (halting between timer ticks) until every VM on every CPU ended. */
+void sched_wait_all(void);
 
 #endif

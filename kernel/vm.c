@@ -2,6 +2,7 @@
  * kernel/vm.c - VM creation from a multiboot module, VM end, results.
  */
 #include "kernel/vm.h"
+#include "kernel/platform.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/fmt.h"
@@ -10,6 +11,7 @@
 #include "kernel/loader.h"
 #include "kernel/mmu.h"
 #include "kernel/string.h"
+#include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "kernel/trace.h"
 #include "mm/hostpt.h"
@@ -155,6 +157,10 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 		kprintf("umbra: VM '%s': bad guest image: %s; not started\n", vm->cfg.name, err);
 		goto fail;
 	}
+	if (platform_init(vm)) {
+		kprintf("umbra: VM '%s': out of memory for its platform devices; not started\n", vm->cfg.name);
+		goto fail;
+	}
 	const struct pt_format *tdp_fmt;
 	u64 tdp_bits;
 	int tdp_level;
@@ -181,10 +187,12 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 			goto nomem;
 	}
 	vm->start_tick = timer_ticks();
+	/* placement: round-robin over the online CPUs */
+	vm->cpu = nr_vms % smp_cpus_online;
 	vms[nr_vms++] = vm;
-	kprintf("umbra: VM '%s' created: %lu MiB RAM, %u vCPU(s), paging=%s, timeout=%lus, cmdline \"%s\"\n",
+	kprintf("umbra: VM '%s' created: %lu MiB RAM, %u vCPU(s), paging=%s, timeout=%lus, CPU %u, cmdline \"%s\"\n",
 		vm->cfg.name, vm->cfg.mem / MiB, vm->nr_vcpus, paging_choices[vm->cfg.paging], vm->cfg.timeout_s,
-		vm->guest_cmdline);
+		vm->cpu, vm->guest_cmdline);
 	TRACE_VM_EVENT(TRACE_VM, vm, "vm-create id=%u mem=%lu vcpus=%u paging=%s timeout=%lu", vm->id, vm->cfg.mem,
 		       vm->nr_vcpus, paging_choices[vm->cfg.paging], vm->cfg.timeout_s);
 	return E_OK;
@@ -283,6 +291,7 @@ void vm_destroy(struct vm *vm)
 		gmem_unmap_tdp(f, vm->tdp_root);
 	}
 	mmu_vm_destroy(vm);
+	platform_destroy(vm);
 	gmem_free(&vm->mem);
 	kfree(vm);
 }

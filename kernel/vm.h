@@ -11,6 +11,7 @@
 #define UMBRA_KERNEL_VM_H
 
 #include "kernel/backend.h"
+#include "kernel/mmio.h"
 #include "kernel/types.h"
 #include "kernel/vuart.h"
 #include "mm/gmem.h"
@@ -39,6 +40,7 @@ enum vm_result {
 	VMR_KILLED,      /* Umbra stopped it: why */
 };
 
+struct platform;
 struct shadow_vm;
 struct shadow_env;
 struct vcpu_mmu;
@@ -60,6 +62,7 @@ struct vcpu {
 struct vm {
 	struct vm_config cfg;
 	u32 id;
+	u32 cpu;                /* the CPU that runs it (placement at creation) */
 	char guest_cmdline[VM_CMDLINE_MAX];
 	struct gmem mem;
 	hpa_t tdp_root;         /* NPT/EPT root, 0 without TDP */
@@ -74,6 +77,8 @@ struct vm {
 	struct vuart uart;
 	u64 exit_count[EXIT_NREASONS];
 	u64 unknown_ports;
+	struct mmio_bus mmio;     /* emulated MMIO devices (kernel/mmio.h) */
+	struct platform *plat;    /* legacy devices, fw_cfg, ACPI (kernel/platform.h) */
 };
 
 extern struct vm *vms[VM_MAX];

@@ -143,6 +143,13 @@ static inline void __noreturn halt_forever(void)
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
+/* Idle for good but keep taking interrupts (an AP with nothing to run
+ * still answers tick IPIs and NMIs). */
+static inline void __noreturn halt_forever_with_irqs(void)
+{
+	for (;;)
+		__asm__ volatile("sti; hlt");
+}
 static inline u64 read_rbp(void)
 {
 	u64 v;

@@ -106,6 +106,25 @@ void *hostpt_map_mmio(hpa_t pa, u64 size)
 	return phys_to_virt(pa);
 }
 
+int hostpt_unmap_page(u64 va)
+{
+	int r = pt_unmap(&pt_format_x86_4level, &host_ops, host_root, ALIGN_DOWN(va, PAGE_SIZE), PAGE_SIZE);
+	invlpg(va);
+	return r;
+}
+
+int hostpt_map_identity(hpa_t pa, u64 size)
+{
+	return pt_map(&pt_format_x86_4level, &host_ops, host_root, pa, pa, size, PTE_P | PTE_RW, 1);
+}
+
+void hostpt_unmap_identity(hpa_t pa, u64 size)
+{
+	pt_unmap(&pt_format_x86_4level, &host_ops, host_root, pa, size);
+	for (u64 o = 0; o < size; o += PAGE_SIZE)
+		invlpg(pa + o);
+}
+
 u64 hostpt_direct_bytes(void)
 {
 	return direct_bytes;

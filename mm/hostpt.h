@@ -39,6 +39,15 @@ int hostpt_init(const struct mem_range *mmap, u32 count);
  * return its address, or NULL on failure. */
 void *hostpt_map_mmio(hpa_t pa, u64 size);
 
+/* Remove the direct-map page at @va (a guard page under a stack that
+ * lives in the direct map), splitting large pages as needed. */
+int hostpt_unmap_page(u64 va);
+
+/* Identity-map (va = pa) / unmap [pa, pa+size): the AP trampoline runs
+ * there while it turns paging on. */
+int hostpt_map_identity(hpa_t pa, u64 size);
+void hostpt_unmap_identity(hpa_t pa, u64 size);
+
 /* Page sizes used for the direct map, for the boot summary. */
 u64 hostpt_direct_bytes(void);
 bool hostpt_uses_1g(void);

@@ -7,6 +7,12 @@
  * validate through the owner table.
  */
 #include "mm/kmem.h"
+#include "kernel/spinlock.h"
+
+/* The unlocked bodies of the public functions (locking: end of file). */
+static struct kmem_cache *kmem_cache_create_unlocked(const char *name, size_t size, size_t align);
+static void *kmem_cache_alloc_unlocked(struct kmem_cache *c);
+static int kmem_cache_free_unlocked(struct kmem_cache *c, void *obj);
 #include "mm/pmm.h"
 #include "kernel/string.h"
 
@@ -210,12 +216,12 @@ void kmem_init(void *(*p2v)(hpa_t pa), hpa_t (*v2p)(const void *va))
 	km.p2v = p2v;
 	km.v2p = v2p;
 	for (int i = 0; i < NR_CLASSES; i++) {
-		km.classes[i] = kmem_cache_create(class_names[i], 8u << i, 8u << i);
+		km.classes[i] = kmem_cache_create_unlocked(class_names[i], 8u << i, 8u << i);
 		km.classes[i]->kz = true;
 	}
 }
 
-struct kmem_cache *kmem_cache_create(const char *name, size_t size,
+static struct kmem_cache *kmem_cache_create_unlocked(const char *name, size_t size,
 				     size_t align)
 {
 	struct kmem_cache *c = NULL;
@@ -257,7 +263,7 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size,
 	return c;
 }
 
-void *kmem_cache_alloc(struct kmem_cache *c)
+static void *kmem_cache_alloc_unlocked(struct kmem_cache *c)
 {
 	struct kmem_slab *s;
 	u64 idx = 0;
@@ -294,7 +300,7 @@ void *kmem_cache_alloc(struct kmem_cache *c)
 	return obj;
 }
 
-int kmem_cache_free(struct kmem_cache *c, void *obj)
+static int kmem_cache_free_unlocked(struct kmem_cache *c, void *obj)
 {
 	u64 owner;
 
@@ -311,14 +317,14 @@ int kmem_cache_free(struct kmem_cache *c, void *obj)
 	return slab_free_obj(c, (struct kmem_slab *)(uintptr_t)owner, obj);
 }
 
-u64 kmem_cache_shrink(struct kmem_cache *c)
+static u64 kmem_cache_shrink_unlocked(struct kmem_cache *c)
 {
 	u64 frames = 0;
 
 	if (!c) {
 		for (int i = 0; i < KMEM_MAX_CACHES; i++)
 			if (km.caches[i].used)
-				frames += kmem_cache_shrink(&km.caches[i]);
+				frames += kmem_cache_shrink_unlocked(&km.caches[i]);
 		return frames;
 	}
 	if (c->empty) {
@@ -339,7 +345,7 @@ struct kmem_cache *kmem_cache_next(struct kmem_cache *prev)
 	return NULL;
 }
 
-void kmem_cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *st)
+static void kmem_cache_stats_unlocked(const struct kmem_cache *c, struct kmem_cache_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->name = c->name;
@@ -355,7 +361,7 @@ void kmem_cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *st)
 	st->bad_frees = c->bad;
 }
 
-void kmem_stats(struct kmem_stats *st)
+static void kmem_stats_unlocked(struct kmem_stats *st)
 {
 	st->large_in_use = km.large_in_use;
 	st->large_bytes = km.large_pages << PAGE_SHIFT;
@@ -365,7 +371,7 @@ void kmem_stats(struct kmem_stats *st)
 
 /* -------------------------------------------------------- kzalloc/kfree */
 
-void *kzalloc(size_t size)
+static void *kzalloc_unlocked(size_t size)
 {
 	unsigned order;
 	u64 pages;
@@ -375,7 +381,7 @@ void *kzalloc(size_t size)
 		return NULL;
 	if (size <= KMEM_MAX_CLASS) {
 		unsigned cls = size <= 8 ? 0 : 64 - __builtin_clzll(size - 1) - 3;
-		return kmem_cache_alloc(km.classes[cls]);
+		return kmem_cache_alloc_unlocked(km.classes[cls]);
 	}
 	if (size > (PAGE_SIZE << PMM_MAX_ORDER))
 		return NULL;
@@ -392,7 +398,7 @@ void *kzalloc(size_t size)
 	return km.p2v(pa);
 }
 
-int kfree(void *p)
+static int kfree_unlocked(void *p)
 {
 	hpa_t pa;
 	u64 owner;
@@ -424,4 +430,63 @@ int kfree(void *p)
 	km.large_in_use--;
 	km.large_pages -= 1ULL << order;
 	return E_OK;
+}
+
+/* ---------------------------------------------------------- locking */
+
+/* One lock guards every cache, slab, the owner table and the counters
+ * (simple and enough while allocations are rare compared to exits). It is
+ * taken before pmm's own lock, never after. */
+static struct spinlock kmem_lock = SPINLOCK_INIT;
+
+#define LOCKED(expr)                                  \
+	({                                            \
+		spin_lock(&kmem_lock);                \
+		__typeof__(expr) r_ = (expr);         \
+		spin_unlock(&kmem_lock);              \
+		r_;                                   \
+	})
+
+struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align)
+{
+	return LOCKED(kmem_cache_create_unlocked(name, size, align));
+}
+
+void *kmem_cache_alloc(struct kmem_cache *c)
+{
+	return LOCKED(kmem_cache_alloc_unlocked(c));
+}
+
+int kmem_cache_free(struct kmem_cache *c, void *obj)
+{
+	return LOCKED(kmem_cache_free_unlocked(c, obj));
+}
+
+u64 kmem_cache_shrink(struct kmem_cache *c)
+{
+	return LOCKED(kmem_cache_shrink_unlocked(c));
+}
+
+void *kzalloc(size_t size)
+{
+	return LOCKED(kzalloc_unlocked(size));
+}
+
+int kfree(void *p)
+{
+	return LOCKED(kfree_unlocked(p));
+}
+
+void kmem_cache_stats(const struct kmem_cache *c, struct kmem_cache_stats *st)
+{
+	spin_lock(&kmem_lock);
+	kmem_cache_stats_unlocked(c, st);
+	spin_unlock(&kmem_lock);
+}
+
+void kmem_stats(struct kmem_stats *st)
+{
+	spin_lock(&kmem_lock);
+	kmem_stats_unlocked(st);
+	spin_unlock(&kmem_lock);
 }

@@ -6,6 +6,7 @@
  * in pmm_alloc_zeroed, the block being zeroed.
  */
 #include "mm/pmm.h"
+#include "kernel/spinlock.h"
 #include "kernel/string.h"
 
 #define NR_ORDERS (PMM_MAX_ORDER + 1)
@@ -36,7 +37,7 @@ struct span {
 };
 
 static struct {
-	/* SMP: a spinlock here will guard every field below and the bitmaps. */
+	/* Guarded by pmm_lock (bottom of this file): every field and bitmap. */
 	bool ready;
 	void *(*p2v)(hpa_t pa);
 	struct zone zone[NR_ZONES];
@@ -449,7 +450,7 @@ int pmm_init(const struct pmm_range *usable, size_t n_usable,
 
 /* ------------------------------------------------------------- public */
 
-int pmm_alloc(unsigned order, unsigned zone, hpa_t *out)
+static int pmm_alloc_unlocked(unsigned order, unsigned zone, hpa_t *out)
 {
 	unsigned j;
 	u64 pfn;
@@ -476,7 +477,7 @@ int pmm_alloc_zeroed(unsigned order, unsigned zone, hpa_t *out)
 	return E_OK;
 }
 
-int pmm_alloc_below(unsigned order, hpa_t limit_pa, hpa_t *out)
+static int pmm_alloc_below_unlocked(unsigned order, hpa_t limit_pa, hpa_t *out)
 {
 	static const unsigned zones[] = { Z_NORMAL, Z_FW };
 	unsigned j;
@@ -496,7 +497,7 @@ int pmm_alloc_below(unsigned order, hpa_t limit_pa, hpa_t *out)
 	return E_NOMEM;
 }
 
-int pmm_free(hpa_t pa, unsigned order)
+static int pmm_free_unlocked(hpa_t pa, unsigned order)
 {
 	u64 pfn = pa >> PAGE_SHIFT;
 
@@ -515,7 +516,7 @@ int pmm_free(hpa_t pa, unsigned order)
 	return E_OK;
 }
 
-void pmm_stats(struct pmm_stats *st)
+static void pmm_stats_unlocked(struct pmm_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->total_bytes = pmm.managed_pages << PAGE_SHIFT;
@@ -530,4 +531,42 @@ void pmm_stats(struct pmm_stats *st)
 	st->frees = pmm.frees;
 	st->failed_allocs = pmm.failed_allocs;
 	st->bad_frees = pmm.bad_frees;
+}
+
+/* ---------------------------------------------------------- locking */
+
+/* One lock guards the whole allocator (every zone, bitmap and counter);
+ * frame contents are never touched under it. Not taken from interrupt
+ * handlers, so interrupts stay as they are. */
+static struct spinlock pmm_lock = SPINLOCK_INIT;
+
+int pmm_alloc(unsigned order, unsigned zone, hpa_t *out)
+{
+	spin_lock(&pmm_lock);
+	int r = pmm_alloc_unlocked(order, zone, out);
+	spin_unlock(&pmm_lock);
+	return r;
+}
+
+int pmm_alloc_below(unsigned order, hpa_t limit_pa, hpa_t *out)
+{
+	spin_lock(&pmm_lock);
+	int r = pmm_alloc_below_unlocked(order, limit_pa, out);
+	spin_unlock(&pmm_lock);
+	return r;
+}
+
+int pmm_free(hpa_t pa, unsigned order)
+{
+	spin_lock(&pmm_lock);
+	int r = pmm_free_unlocked(pa, order);
+	spin_unlock(&pmm_lock);
+	return r;
+}
+
+void pmm_stats(struct pmm_stats *st)
+{
+	spin_lock(&pmm_lock);
+	pmm_stats_unlocked(st);
+	spin_unlock(&pmm_lock);
 }

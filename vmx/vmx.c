@@ -66,6 +66,8 @@ struct vmx_vcpu {
 	u64 eptp;
 	u16 vpid;
 	bool launched;
+	int active_cpu;  /* CPU where the VMCS was last made active, -1 = none */
+	int host_cpu;    /* CPU whose values the host-state area holds */
 	bool flush;     /* INVVPID before the next entry (shadow paging) */
 	u64 syscall_msrs[5]; /* guest KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK while not loaded */
 	u64 cr2;        /* the guest's CR2: the VMCS has no field for it (§25.4.1) */
@@ -529,15 +531,45 @@ static void write_guest_state(struct vmx_vcpu *s, const struct vcpu_boot_state *
 }
 
 /* Make @s the current VMCS of this CPU (§25.1: VMPTRLD). */
+static void write_host_state(struct vmx_vcpu *s);
+
+/* A VMCS is active on at most one CPU (§25.1); its host-state area holds
+ * per-CPU values (GS base, TR, GDTR...), rewritten when it moves. */
 static int vmx_load(struct vmx_vcpu *s)
 {
-	struct vmx_cpu *vc = this_cpu()->backend;
+	struct cpu *c = this_cpu();
+	struct vmx_cpu *vc = c->backend;
 	if (vc->current_vmcs == s->vmcs_pa)
 		return VMX_OK;
 	int r = vmx_ptrld(s->vmcs_pa);
-	if (r == VMX_OK)
-		vc->current_vmcs = s->vmcs_pa;
+	if (r != VMX_OK)
+		return r;
+	vc->current_vmcs = s->vmcs_pa;
+	s->active_cpu = (int)c->id;
+	if (s->host_cpu != (int)c->id) {
+		write_host_state(s);
+		s->host_cpu = (int)c->id;
+	}
 	return r;
+}
+
+/* The vCPU will run on another CPU: VMCLEAR it here so that CPU can
+ * VMPTRLD it (§25.11.1); the next entry is a VMLAUNCH. */
+static void vmx_vcpu_release(struct vcpu *v)
+{
+	struct vmx_vcpu *s = vmx(v);
+	struct vmx_cpu *vc = this_cpu()->backend;
+	if (s->active_cpu != (int)this_cpu()->id)
+		return;
+	int r = vmx_clear(s->vmcs_pa);
+	if (r) {
+		u64 n;
+		kprintf("vmx: VMCLEAR of vCPU %u failed: %s\n", v->id, vmfail_text(r, &n));
+	}
+	if (vc->current_vmcs == s->vmcs_pa)
+		vc->current_vmcs = 0;
+	s->active_cpu = -1;
+	s->launched = false;
 }
 
 static int vmx_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
@@ -555,6 +587,8 @@ static int vmx_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 		s->eptp = v->vm->tdp_root | EPTP_WB | EPTP_WALK4;
 	}
 	v->arch = s;
+	s->active_cpu = -1;
+	s->host_cpu = (int)this_cpu()->id; /* write_host_state below */
 	/* VPID 0 is the host's; one VPID per vCPU, never reused (§29.1). */
 	if (vmx_caps.proc2 & PROC2_VPID)
 		s->vpid = next_vpid++;
@@ -1208,6 +1242,7 @@ const struct backend_ops vmx_backend_ops = {
 	.dump = vmx_dump,
 	.has_tdp = vmx_has_tdp,
 	.vcpu_load = vmx_vcpu_load,
+	.vcpu_release = vmx_vcpu_release,
 	.vcpu_put = vmx_vcpu_put,
 	.set_hw_paging = vmx_set_hw_paging,
 	.flush_tlb = vmx_flush_tlb,
