@@ -92,6 +92,11 @@ void lapic_start_ap(u32 apic_id, u32 page_pa)
 	}
 }
 
+void lapic_nmi_others(void)
+{
+	send(0, ICR_ALL_BUT_SELF | ICR_ASSERT | (4u << 8)); /* delivery mode NMI */
+}
+
 void lapic_ipi_others(u8 vector)
 {
 	send(0, ICR_ALL_BUT_SELF | ICR_ASSERT | vector);

@@ -20,6 +20,9 @@ void lapic_eoi(void);
  * aligned), to the CPU with APIC ID @apic_id (SDM vol. 3A §9.4.4.1). */
 void lapic_start_ap(u32 apic_id, u32 page_pa);
 
+/* NMI to every CPU but this one (panic). */
+void lapic_nmi_others(void);
+
 /* Fixed IPI @vector to every CPU but this one. */
 void lapic_ipi_others(u8 vector);
 

@@ -156,7 +156,8 @@ void __noreturn kmain(u32 magic, u32 info_pa)
 	print_summary();
 
 	flightrec_init();
-	selftest_run(umbra_config.selftest);
+	if (boot_info.module_count == 0)
+		selftest_run(umbra_config.selftest);
 	run_guests();
 }
 
@@ -187,6 +188,7 @@ static void __noreturn run_guests(void)
 		boot_fail("cannot enable virtualization on the boot CPU");
 	fpu_cpu_init();
 	smp_start_aps(&boot_info, (u32)umbra_config.cpus);
+	selftest_run(umbra_config.selftest); /* with every CPU up */
 	timer_init();
 	for (u32 i = 0; i < boot_info.module_count; i++) {
 		const struct boot_module *m = &boot_info.modules[i];

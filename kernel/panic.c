@@ -11,6 +11,8 @@
 #include "kernel/cpu.h"
 #include "kernel/ksyms.h"
 #include "kernel/shutdown.h"
+#include "kernel/smp.h"
+#include "kernel/lapic.h"
 #include "kernel/trap.h"
 #include "kernel/x86.h"
 
@@ -68,14 +70,27 @@ static void __noreturn panic_finish(void)
 	shutdown_finish(false, "panic");
 }
 
+bool panic_in_progress(void)
+{
+	return __atomic_load_n(&panicking, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Stop every other CPU first (an NMI reaches them even with interrupts
+ * off; kernel/trap.c halts a CPU that takes one during a panic), so the
+ * dump is not interleaved with their output and nothing moves under it. */
 static void panic_enter(void)
 {
 	irq_disable();
-	console_panic_mode();
 	if (__atomic_exchange_n(&panicking, 1, __ATOMIC_SEQ_CST)) {
+		console_panic_mode();
 		kprintf("\nnested panic on CPU %u; stopping\n", this_cpu()->id);
 		halt_forever();
 	}
+	if (smp_cpus_online > 1) {
+		lapic_nmi_others();
+		udelay(10000);
+	}
+	console_panic_mode();
 }
 
 void panic(const char *fmt, ...)

@@ -21,6 +21,9 @@ void panic_exception(struct trap_frame *tf) __noreturn;
 /* Print a frame-pointer backtrace starting at @rbp. */
 void backtrace_from(u64 rbp, u64 rip);
 
+/* True once some CPU has begun a panic. */
+bool panic_in_progress(void);
+
 /* Register a function called during a panic (up to 4). */
 void panic_add_dumper(void (*fn)(void));
 

@@ -18,6 +18,9 @@ extern const struct extable_entry __extable_start[], __extable_end[];
 
 static irq_handler_fn irq_handlers[256];
 
+/* Host NMIs seen outside a panic (for diagnostics). */
+u64 host_nmis;
+
 static const char *const exc_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
 	"#NP", "#SS", "#GP", "#PF", "exc15", "#MF", "#AC", "#MC", "#XM", "#VE",
@@ -58,6 +61,15 @@ void trap_entry(struct trap_frame *tf)
 	}
 	if ((v == 13 || v == 6) && try_fixup(tf))
 		return;
+	if (v == 2) {
+		/* NMI: another CPU panics and stops us; otherwise (a host NMI
+		 * from hardware) count it and go on. No printing here: the NMI
+		 * may have interrupted this CPU inside the console lock. */
+		if (panic_in_progress())
+			halt_forever();
+		host_nmis++;
+		return;
+	}
 	panic_exception(tf);
 }
 
