@@ -37,7 +37,7 @@ static int mem_result(struct x86_emu_ctx *ctx, int r, struct gva_fault *f)
 			return x86_emu_page_fault(ctx, f->cr2, f->error);
 		return x86_emu_fault(ctx, f->vector, true, f->error);
 	}
-	return X86_EMU_UNHANDLEABLE; /* MMIO or not RAM: no device emulated yet */
+	return X86_EMU_UNHANDLEABLE; /* not RAM and no device claims it */
 }
 
 static int emu_read(struct x86_emu_ctx *ctx, enum x86_seg seg, u64 la, void *buf, unsigned size)

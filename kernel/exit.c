@@ -10,6 +10,7 @@
 #include "kernel/cpu.h"
 #include "kernel/emulate.h"
 #include "kernel/flightrec.h"
+#include "kernel/platform.h"
 #include "kernel/trace.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
@@ -194,6 +195,8 @@ void exit_port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
 		vm_end(vm, VMR_EXIT, *val & (size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff), NULL);
 		return;
 	}
+	if (platform_port_io(v, port, size, in, val))
+		return;
 	/* Unknown ports read all-ones and ignore writes (one trace line). */
 	vm->unknown_ports++;
 	TRACE_VCPU(TRACE_IO, v, "io-unknown port=%#x size=%u dir=%s val=%#x", port, size, in ? "in" : "out",
@@ -250,8 +253,15 @@ static void handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 
 static void handle_tdp_fault(struct vcpu *v, struct vm_exit *e)
 {
-	/* No emulated MMIO device is mapped yet: an access outside RAM ends
-	 * the VM cleanly with the address in the message. */
+	/* A data access to an emulated device (kernel/mmio.h): run the
+	 * instruction, whose accesses kernel/gva.c sends to the device. The
+	 * TDP tables never map device ranges, so every access exits here. */
+	if (!e->tdp.fetch && !e->tdp.during_walk && mmio_find(v->vm, e->tdp.gpa, 1)) {
+		emulate_insn(v);
+		return;
+	}
+	/* Anything else outside RAM ends the VM cleanly with the address in
+	 * the message. */
 	vm_end(v->vm, VMR_KILLED, 0, "%s of guest-physical %#lx outside RAM (rip %#lx)",
 	       e->tdp.fetch ? "fetch" : e->tdp.write ? "write" : "read", e->tdp.gpa, v->regs.rip);
 }

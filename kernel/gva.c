@@ -2,6 +2,7 @@
  * kernel/gva.c - guest-virtual memory access for a vCPU (see gva.h).
  */
 #include "kernel/gva.h"
+#include "kernel/mmio.h"
 #include "kernel/mmu.h"
 #include "kernel/string.h"
 #include "kernel/vm.h"
@@ -132,8 +133,16 @@ static int access(struct vcpu *v, u64 la, u8 *buf, unsigned len, u32 acc, bool w
 	for (int i = 0; i < 2 && len; i++) {
 		unsigned n = i == 0 ? first : len;
 		int e = write ? gmem_write(&v->vm->mem, gpa[i], buf, n) : gmem_read(&v->vm->mem, gpa[i], buf, n);
-		if (e)
-			return GVA_BAD_GPA;
+		if (e) {
+			/* not RAM: an emulated device's registers (never
+			 * code: fetching from MMIO is not supported) */
+			if ((acc & GWALK_FETCH) || !mmio_find(v->vm, gpa[i], n))
+				return GVA_BAD_GPA;
+			mmio_access(v, gpa[i], buf, n, write);
+			buf += n;
+			len -= n;
+			continue;
+		}
 		/* Umbra wrote guest memory on the guest's behalf: shadows of a
 		 * write-tracked page table must follow (DESIGN.md §5.1). */
 		if (write && v->vm->shadow && shadow_gfn_tracked(v->vm->shadow, gpa[i] >> PAGE_SHIFT))

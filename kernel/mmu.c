@@ -522,9 +522,11 @@ void mmu_handle_pf(struct vcpu *v, struct vm_exit *e)
 		vcpu_inject_exception(v, EXC_PF, true, res.error);
 		return;
 	case SPF_EMULATE:
-		/* a write to a guest page table (or to no RAM): emulate it */
-		if (!gmem_is_ram(&v->vm->mem, res.gpa)) {
-			vm_end(v->vm, VMR_KILLED, 0, "access to guest-physical %#lx outside RAM (rip %#lx)", res.gpa,
+		/* a write to a guest page table, or an access to no RAM:
+		 * emulate it when a device claims the address (kernel/mmio.h) */
+		if (!gmem_is_ram(&v->vm->mem, res.gpa) && !mmio_find(v->vm, res.gpa, 1)) {
+			vm_end(v->vm, VMR_KILLED, 0, "%s of guest-physical %#lx outside RAM (rip %#lx)",
+			       (err & GWALK_PFEC_ID) ? "fetch" : (err & GWALK_PFEC_W) ? "write" : "read", res.gpa,
 			       v->regs.rip);
 			return;
 		}

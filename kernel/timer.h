@@ -17,4 +17,13 @@ void timer_init(void);
 /* Ticks since timer_init(). */
 u64 timer_ticks(void);
 
+/* The TSC frequency in Hz, measured against PIT channel 2 in
+ * timer_init() (never 0). Virtual timers (PM timer, PIT) derive their
+ * counts from the TSC with it. */
+u64 timer_tsc_hz(void);
+
+/* TSC ticks of @tsc_delta expressed in units of a @hz clock, without
+ * overflow for any delta. */
+u64 timer_tsc_to(u64 tsc_delta, u64 hz);
+
 #endif
