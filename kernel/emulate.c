@@ -152,31 +152,40 @@ int emulate_insn(struct vcpu *v)
 	}
 }
 
-int emulate_insn_length(struct vcpu *v, u8 *len)
+int emulate_fetch_decode(struct vcpu *v, struct x86_insn *insn)
 {
-	struct emu_priv p;
-	setup(v, &p);
-	struct x86_emu_ctx *c = &p.ctx;
-	u64 la = c->seg[SEG_CS].base + c->rip;
-	if (c->mode != X86_CPU_LONG || !c->seg[SEG_CS].l)
+	/* Only what decoding needs: CS, the code size and CPL. (Building a
+	 * whole emulator context here cost ~1000 instructions per exit.) */
+	struct seg_desc cs;
+	backend->get_seg(v, SEG_CS, &cs);
+	bool prot = (vcpu_get_cr(v, 0) & CR0_PE) && !(v->regs.rflags & RFLAGS_VM);
+	bool l64 = prot && (vcpu_get_efer(v) & EFER_LMA) && (cs.attr & BIT(9));
+	enum x86_dec_mode mode = l64 ? X86_DEC_MODE64 : (prot && (cs.attr & BIT(10))) ? X86_DEC_MODE32 : X86_DEC_MODE16;
+	u64 la = cs.base + v->regs.rip;
+	if (!l64)
 		la &= 0xffffffffULL;
+	u32 acc = GWALK_FETCH | (backend->get_cpl(v) == 3 ? GWALK_USER : 0);
 	u8 bytes[15];
 	/* fetch up to the end of the page first, then more if needed */
 	unsigned n = MIN(15u, (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
 	struct gva_fault f;
-	if (gva_read(v, la, bytes, n, GWALK_FETCH | (c->cpl == 3 ? GWALK_USER : 0), &f))
+	if (gva_read(v, la, bytes, n, acc, &f))
 		return E_FAULT;
-	struct x86_insn insn;
-	enum x86_dec_mode mode = x86_emu_code_size(c);
-	unsigned flags = c->amd ? X86_DEC_AMD : 0;
-	int r = x86_dec_decode(&insn, bytes, n, mode, flags);
+	unsigned flags = gva_caps()->amd ? X86_DEC_AMD : 0;
+	int r = x86_dec_decode(insn, bytes, n, mode, flags);
 	if (r == X86_DEC_TRUNCATED && n < 15) {
-		if (gva_read(v, la + n, bytes + n, 15 - n, GWALK_FETCH | (c->cpl == 3 ? GWALK_USER : 0), &f))
+		if (gva_read(v, la + n, bytes + n, 15 - n, acc, &f))
 			return E_FAULT;
-		r = x86_dec_decode(&insn, bytes, 15, mode, flags);
+		r = x86_dec_decode(insn, bytes, 15, mode, flags);
 	}
-	if (r != X86_DEC_OK)
-		return E_FAULT;
-	*len = insn.len;
-	return E_OK;
+	return r == X86_DEC_OK ? E_OK : E_FAULT;
+}
+
+int emulate_insn_length(struct vcpu *v, u8 *len)
+{
+	struct x86_insn insn;
+	int r = emulate_fetch_decode(v, &insn);
+	if (r == E_OK)
+		*len = insn.len;
+	return r;
 }

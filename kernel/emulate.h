@@ -17,6 +17,12 @@ struct vcpu;
  * E_OK when the guest can continue. */
 int emulate_insn(struct vcpu *v);
 
+struct x86_insn;
+
+/* Fetch the instruction at @v's CS:RIP through the guest's tables and
+ * decode it. E_FAULT when it cannot be fetched or decoded. */
+int emulate_fetch_decode(struct vcpu *v, struct x86_insn *insn);
+
 /* Length of the instruction at @v's RIP (fetched and decoded). */
 int emulate_insn_length(struct vcpu *v, u8 *len);
 

@@ -352,31 +352,6 @@ static int guest_write_cr3(struct vcpu *v, u64 val)
 
 /* ---------------------------------------------------------- decoding */
 
-static int fetch_insn(struct vcpu *v, struct x86_insn *insn)
-{
-	struct seg_desc cs;
-	backend->get_seg(v, SEG_CS, &cs);
-	bool l64 = long_mode(v->mmu) && (cs.attr & BIT(9));
-	u64 la = cs.base + v->regs.rip;
-	if (!l64)
-		la &= 0xffffffffULL;
-	u8 bytes[15];
-	unsigned n = MIN(15u, (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
-	struct gva_fault f;
-	u32 acc = GWALK_FETCH | (backend->get_cpl(v) == 3 ? GWALK_USER : 0);
-	if (gva_read(v, la, bytes, n, acc, &f))
-		return E_FAULT;
-	enum x86_dec_mode mode = l64 ? X86_DEC_MODE64 : (cs.attr & BIT(10)) ? X86_DEC_MODE32 : X86_DEC_MODE16;
-	unsigned flags = gva_caps()->amd ? X86_DEC_AMD : 0;
-	int r = x86_dec_decode(insn, bytes, n, mode, flags);
-	if (r == X86_DEC_TRUNCATED && n < 15) {
-		if (gva_read(v, la + n, bytes + n, 15 - n, acc, &f))
-			return E_FAULT;
-		r = x86_dec_decode(insn, bytes, 15, mode, flags);
-	}
-	return r == X86_DEC_OK ? E_OK : E_FAULT;
-}
-
 static u64 gpr_read(struct vcpu *v, int reg, bool l64)
 {
 	u64 val = v->regs.gpr[reg];
@@ -399,7 +374,7 @@ static void finish(struct vcpu *v, const struct x86_insn *insn, int r)
 void mmu_handle_cr(struct vcpu *v, struct vm_exit *e)
 {
 	struct x86_insn insn;
-	if (fetch_insn(v, &insn)) {
+	if (emulate_fetch_decode(v, &insn)) {
 		vm_end(v->vm, VMR_KILLED, 0, "cannot fetch the control-register instruction at rip %#lx",
 		       v->regs.rip);
 		return;
@@ -485,7 +460,7 @@ static u64 effective_address(struct vcpu *v, const struct x86_insn *insn)
 void mmu_handle_invlpg(struct vcpu *v, struct vm_exit *e)
 {
 	struct x86_insn insn;
-	if (fetch_insn(v, &insn) || !(insn.map == 1 && insn.opcode == 0x01 && (insn.reg & 7) == 7 && insn.has_mem)) {
+	if (emulate_fetch_decode(v, &insn) || !(insn.map == 1 && insn.opcode == 0x01 && (insn.reg & 7) == 7 && insn.has_mem)) {
 		vm_end(v->vm, VMR_KILLED, 0, "cannot decode INVLPG at rip %#lx", v->regs.rip);
 		return;
 	}
