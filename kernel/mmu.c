@@ -485,6 +485,8 @@ void mmu_handle_pf(struct vcpu *v, struct vm_exit *e)
 		acc |= GWALK_FETCH;
 	if (err & GWALK_PFEC_U)
 		acc |= GWALK_USER;
+	else if (backend->get_cpl(v) == 3)
+		acc |= GWALK_IMPLICIT; /* a supervisor access at CPL 3: GDT/IDT/TSS (SDM §4.6) */
 	if (v->regs.rflags & BIT(18))
 		acc |= GWALK_AC;
 	shadow_page_fault(v->mmu->sv, e->exc.cr2, err, acc, &res);

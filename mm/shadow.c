@@ -83,7 +83,6 @@ void shadow_vm_destroy(struct shadow_vm *svm)
 		zap_list(svm, &svm->lru);
 		zap_list(svm, &svm->obsolete);
 	}
-	svm->want_zap_all = false;
 	shadow_commit(svm);
 	shadow_tables_destroy(svm);
 	SHADOW_UNLOCK(svm);
@@ -121,6 +120,8 @@ struct shadow_vcpu *shadow_vcpu_create(struct shadow_vm *svm, u32 id)
 	sv->next = svm->vcpus;
 	svm->vcpus = sv;
 	sv->linked = true;
+	svm->nvcpus++;
+	svm->max_pages = MAX(svm->max_pages, svm->nvcpus + 8);
 	SHADOW_UNLOCK(svm);
 	return sv;
 }
@@ -147,6 +148,7 @@ void shadow_vcpu_destroy(struct shadow_vcpu *sv)
 		while (*pp != sv)
 			pp = &(*pp)->next;
 		*pp = sv->next;
+		svm->nvcpus--;
 	}
 	shadow_commit(svm);
 	SHADOW_UNLOCK(svm);

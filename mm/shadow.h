@@ -27,7 +27,12 @@
  *
  * Locking: one lock per VM (struct shadow_vm) protects everything in it;
  * private roots are touched only by their owning vCPU. (Single CPU today;
- * the lock points are marked in shadow.c.)
+ * the lock points are marked SHADOW_LOCK in mm/shadow*.c.)
+ *
+ * Files: shadow.c (VM/vCPU, roots, generation), shadow_page.c (pages,
+ * lookups, entry lists, zap, LRU), shadow_sync.c (deriving entries, unsync,
+ * INVLPG, emulated writes), shadow_fault.c (the fault path);
+ * shadow_priv.h is their private header (and the host tests').
  */
 #ifndef UMBRA_MM_SHADOW_H
 #define UMBRA_MM_SHADOW_H
@@ -39,19 +44,29 @@
 
 struct shadow_env {
 	void *ctx;
-	/* Guest-physical memory (RAM only; nonzero when not RAM). */
+	/* Guest-physical memory, @size 4 or 8, naturally aligned (RAM only;
+	 * nonzero when not RAM). cmpxchg_gpa stores @new_val atomically if
+	 * the entry still holds @old: 0 = stored, > 0 = it held another
+	 * value, < 0 = cannot be written (the gwalk_ops contract). */
 	int (*read_gpa)(void *ctx, gpa_t gpa, unsigned size, u64 *val);
 	int (*cmpxchg_gpa)(void *ctx, gpa_t gpa, unsigned size, u64 old, u64 new_val);
 	/* Host frame backing guest frame @gfn, or 0 when it is not RAM. */
 	hpa_t (*gfn_to_hpa)(void *ctx, gfn_t gfn);
 	void *(*p2v)(hpa_t pa);
-	/* Zeroed 4 KiB frames: anywhere / below 4 GiB (the low pool). */
+	/* 4 KiB frames: anywhere (high-first) / below 4 GiB (the low pool).
+	 * Every frame the shadow MMU holds comes from these, bookkeeping
+	 * included; it zeroes them itself. */
 	int (*alloc_page)(void *ctx, hpa_t *out);
 	void (*free_page)(void *ctx, hpa_t pa);
 	int (*alloc_low_page)(void *ctx, hpa_t *out);
 	void (*free_low_page)(void *ctx, hpa_t pa);
 	/* Flush vCPU @vcpu_id's tagged TLB (ASID/VPID) before it next
-	 * enters the guest (SHADOW_ALL_VCPUS: every vCPU of the VM). */
+	 * enters the guest (SHADOW_ALL_VCPUS: every vCPU of the VM). Called
+	 * with the VM lock held. For a vCPU in guest mode on another CPU it
+	 * must not return before that vCPU has left guest mode (IPI and
+	 * wait): the shadow MMU frees zapped tables right after this call,
+	 * and in hardware PAE mode the PDPTE registers are reloaded from the
+	 * root only at the next entry. */
 	void (*flush_tlb)(void *ctx, u32 vcpu_id);
 };
 
@@ -74,10 +89,14 @@ struct shadow_hw {
 enum shadow_pf_status {
 	SPF_FIXED,       /* shadow entry installed: resume the guest */
 	SPF_GUEST_FAULT, /* the guest's tables deny it: inject #PF(error) */
-	SPF_EMULATE,     /* a write to a write-tracked guest page table (or a
-			  * not-RAM guest-physical address): emulate the
-			  * instruction, then call shadow_gpa_written() */
-	SPF_KILL,        /* the guest's tables cannot be read (outside RAM...) */
+	SPF_EMULATE,     /* a write to a write-tracked guest page table, an
+			  * access to a not-RAM guest-physical address (MMIO),
+			  * or a supervisor write with CR0.WP = 0 and CR4.SMAP
+			  * = 1 to a read-only user page: emulate the
+			  * instruction (@gpa: where the access goes), then
+			  * call shadow_gpa_written() for RAM writes */
+	SPF_KILL,        /* the guest's tables cannot be read (outside RAM;
+			  * @gpa: the entry's address), or E_NOMEM */
 };
 
 struct shadow_pf_result {
@@ -101,47 +120,63 @@ struct shadow_vm;
 struct shadow_vcpu;
 
 /* Create the MMU of a VM with at most @max_pages shadow pages (beyond it
- * the least recently used are zapped). NULL when out of memory. */
+ * the least recently used are zapped; raised to at least 16 and vCPUs + 8,
+ * so that what is pinned always fits). NULL when out of memory. Each page
+ * costs two frames (table + entry links); private roots are not counted. */
 struct shadow_vm *shadow_vm_create(const struct shadow_env *env, u32 max_pages);
+/* Free everything, destroying remaining vCPUs first. No TLB flushes: the
+ * VM no longer runs. */
 void shadow_vm_destroy(struct shadow_vm *svm);
 
 /* Create vCPU @id's MMU state, taking its private root frames from the
  * low pool now (so no guest action can later fail for lack of low
  * memory) and zeroing them. NULL when out of memory. */
 struct shadow_vcpu *shadow_vcpu_create(struct shadow_vm *svm, u32 id);
+/* Drop the vCPU's roots and free its frames (it no longer runs). */
 void shadow_vcpu_destroy(struct shadow_vcpu *sv);
 
 /* The guest's paging state changed: CR0/CR4/EFER write or a CR3 load
  * (@pdpte: the PDPTE registers for PAE mode, loaded by the caller with
  * gwalk_load_pdptes; ignored otherwise). Finds or builds the root (a
  * recently used address space is reused without rebuilding), syncs unsync
- * pages as a CR3 load requires, and fills @hw. Returns E_OK or E_NOMEM
- * (the caller kills the VM). */
+ * pages as a CR3 load requires, flushes this vCPU's TLB, and fills @hw.
+ * Returns E_OK or E_NOMEM (the caller kills the VM). */
 int shadow_set_mode(struct shadow_vcpu *sv, const struct gwalk_mode *mode, u64 cr3, const u64 pdpte[4],
 		    struct shadow_hw *hw);
 
 /* A #PF while the guest ran: @cr2 and the hardware error code @error,
  * @access the gwalk access flags of the faulting access (GWALK_WRITE,
- * GWALK_FETCH, GWALK_USER, GWALK_AC). */
+ * GWALK_FETCH, GWALK_USER, GWALK_AC = the guest's RFLAGS.AC, GWALK_
+ * IMPLICIT). The guest's tables are walked again (A/D set); @error is
+ * used only for its PK bit (protection keys depend on the guest's live
+ * PKRU). SPF_KILL also reports E_NOMEM from env (res->gpa = 0). The
+ * caller calls shadow_reload before re-entering, as always. */
 void shadow_page_fault(struct shadow_vcpu *sv, gva_t cr2, u32 error, u32 access, struct shadow_pf_result *res);
 
-/* INVLPG @gva by the guest: drop (or resync) what shadows its translation. */
+/* INVLPG @gva by the guest (intercepted): resync what may hold a stale
+ * translation of it. No hardware INVLPG/INVVPID is needed by the caller:
+ * the shadow flushes whatever it narrows. */
 void shadow_invlpg(struct shadow_vcpu *sv, gva_t gva);
 
-/* A guest TLB flush without a new CR3 (MOV CR3 of the same value, CR4.PGE
- * toggle...): resync every unsync page reachable from the current root. */
+/* A guest TLB flush that is not a paging-mode or root change (e.g.
+ * INVPCID all-context): resync every unsync page of the VM (a superset of
+ * those reachable from the current root). MOV to CR3, and CR0/CR4 writes
+ * that flush, go through shadow_set_mode, which also does this. */
 void shadow_flush(struct shadow_vcpu *sv);
 
-/* Umbra wrote @len bytes at @gpa of a write-tracked guest page on the
- * guest's behalf (emulated instruction): update or zap the shadow entries
- * derived from the entries written. */
+/* Umbra wrote @len bytes at @gpa on the guest's behalf (after an
+ * SPF_EMULATE write, or any emulated store to guest RAM): update or zap
+ * the shadow entries derived from the entries written. Cheap when @gpa
+ * is not a shadowed page table. */
 void shadow_gpa_written(struct shadow_vm *svm, gpa_t gpa, unsigned len);
 
 /* Is guest frame @gfn write-tracked (shadowed as a page table)? */
 bool shadow_gfn_tracked(struct shadow_vm *svm, gfn_t gfn);
 
-/* Make every root obsolete at once (generation bump); vCPUs rebuild on
- * their next shadow_set_mode/shadow_reload. */
+/* Make every root obsolete at once (generation bump) and flush every
+ * vCPU's TLB; vCPUs rebuild on their next shadow_set_mode/shadow_reload.
+ * Call it when the guest-physical map changes (gfn_to_hpa answers
+ * differently). Obsolete pages are reclaimed lazily. */
 void shadow_zap_all(struct shadow_vm *svm);
 
 /* Before EVERY entry into the guest: if the vCPU's root is obsolete (or
@@ -150,6 +185,7 @@ void shadow_zap_all(struct shadow_vm *svm);
  * the VM. */
 bool shadow_reload(struct shadow_vcpu *sv, struct shadow_hw *hw);
 
+/* Counters since creation (pages_in_use, max_pages: now). */
 void shadow_get_stats(const struct shadow_vm *svm, struct shadow_stats *st);
 
 #endif

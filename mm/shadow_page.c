@@ -430,10 +430,6 @@ void shadow_commit(struct shadow_vm *svm)
 		svm->pending = sp->hash_next;
 		page_release(svm, sp);
 	}
-	if (svm->want_zap_all) {
-		svm->want_zap_all = false;
-		shadow_bump_gen(svm);
-	}
 }
 
 /* Contract in mm/shadow_priv.h. */
@@ -493,21 +489,22 @@ void shadow_reclaim_obsolete(struct shadow_vm *svm, unsigned max)
 	}
 }
 
-/* Drop the running vCPU's cached shared roots other than its current
- * one: the last thing to give back before exceeding the limit. */
+/* Drop every vCPU's cached shared roots other than its current one: the
+ * last thing to give back before exceeding the limit. The root caches
+ * are under the VM lock; a vCPU's current root (maybe loaded in the
+ * hardware right now) is never dropped by another. */
 static bool drop_cached_roots(struct shadow_vm *svm)
 {
-	struct shadow_vcpu *sv = svm->cur;
 	bool any = false;
 
-	if (!sv)
-		return false;
-	for (unsigned i = 0; i < SH_ROOT_CACHE; i++) {
-		struct shadow_page *sp = sv->roots[i].sp;
-		if (sp && sp != sv->root) {
-			sv->roots[i].sp = NULL;
-			shadow_root_put(svm, sp);
-			any = true;
+	for (struct shadow_vcpu *sv = svm->vcpus; sv; sv = sv->next) {
+		for (unsigned i = 0; i < SH_ROOT_CACHE; i++) {
+			struct shadow_page *sp = sv->roots[i].sp;
+			if (sp && sp != sv->root) {
+				sv->roots[i].sp = NULL;
+				shadow_root_put(svm, sp);
+				any = true;
+			}
 		}
 	}
 	return any;
@@ -539,10 +536,12 @@ struct shadow_page *shadow_page_alloc(struct shadow_vm *svm)
 	while (svm->st.pages_in_use >= svm->max_pages) {
 		if (shadow_reclaim_one(svm) || drop_cached_roots(svm))
 			continue;
-		/* Everything is pinned (roots in use and the path being
-		 * built): exceed the limit by this page and make every root
-		 * obsolete so the vCPUs drop theirs at their next reload. */
-		svm->want_zap_all = true;
+		/* Everything is pinned: the vCPUs' current roots and the
+		 * path being built. The floor on max_pages (vCPUs + 8, see
+		 * shadow_vcpu_create) makes this unreachable; should it
+		 * happen, exceed the limit by this page rather than fail or
+		 * zap everything (which frees no pinned page, and would make
+		 * the faulting vCPU rebuild the same path forever). */
 		svm->st.overshoots++;
 		break;
 	}

@@ -42,8 +42,10 @@
 					   * guest-physical space */
 #define SH_HEAD BIT(31)
 #define SH_PARENTS BIT(30)
-#define SH_MIN_PAGES 16u             /* floor of max_pages: one 5-level path,
-				      * its direct pages and 4 cached roots */
+#define SH_MIN_PAGES 16u             /* floor of max_pages; also at least
+				      * vCPUs + 8: every vCPU's current root
+				      * and one 5-level path with its direct
+				      * pages are pinned at worst */
 #define SH_ROOT_CACHE 4              /* shared roots cached per vCPU */
 #define SH_PAE_ROOTS 4               /* private PAE roots per vCPU */
 #define SH_MODES 16                  /* guest modes remembered per VM */
@@ -179,13 +181,13 @@ struct shadow_vm {
 	struct shadow_page unsync;
 	struct shadow_vcpu *vcpus;
 	struct shadow_vcpu *cur;  /* vCPU of the running operation, or NULL */
-	bool want_zap_all;        /* everything pinned: bump at commit */
 	bool dying;               /* vm destroy: no TLB flushes */
 	struct shadow_mode_slot modes[SH_MODES];
 	u64 mode_clock;
 	struct shadow_stats st;
 	u64 meta_frames;          /* frames held for bookkeeping */
 	hpa_t self_pa;            /* the frame holding this struct */
+	u32 nvcpus;
 };
 
 
@@ -279,6 +281,8 @@ const struct gwalk_mode *shadow_mode_for(struct shadow_vm *svm, u32 role);
 void shadow_mode_remember(struct shadow_vm *svm, const struct gwalk_mode *m, u32 mode_role);
 /* Re-derive sp->spt[idx] from the guest entry now in memory. */
 void shadow_resync_entry(struct shadow_vm *svm, struct shadow_page *sp, unsigned idx);
+/* Re-derive every present entry of @sp from its guest table. */
+void shadow_resync_page(struct shadow_vm *svm, struct shadow_page *sp);
 /* Resync every unsync page of the VM and write-protect them again. */
 void shadow_sync_all(struct shadow_vm *svm);
 void shadow_sync_gfn(struct shadow_vm *svm, gfn_t gfn);

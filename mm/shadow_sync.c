@@ -326,7 +326,8 @@ void shadow_resync_entry(struct shadow_vm *svm, struct shadow_page *sp, unsigned
 		shadow_clear_spte(svm, sp, idx);
 }
 
-static void sync_page(struct shadow_vm *svm, struct shadow_page *sp)
+/* Contract in mm/shadow_priv.h. */
+void shadow_resync_page(struct shadow_vm *svm, struct shadow_page *sp)
 {
 	for (unsigned i = 0; i < sp->nents; i++)
 		shadow_resync_entry(svm, sp, i);
@@ -345,7 +346,7 @@ void shadow_sync_gfn(struct shadow_vm *svm, gfn_t gfn)
 			shadow_unsync_del(svm, sp);
 	for (sp = shadow_gfn_first(svm, gfn); sp; sp = sp->hash_next)
 		if (sp->gfn == gfn && !(sp->role & ROLE_DIRECT))
-			sync_page(svm, sp);
+			shadow_resync_page(svm, sp);
 	shadow_write_protect(svm, gfn);
 }
 
@@ -406,8 +407,8 @@ bool shadow_gfn_tracked(struct shadow_vm *svm, gfn_t gfn)
 	return r;
 }
 
-/* Index of @gva's entry in a hardware table at @level (PAE root: bits
- * 31:30; SDM Figures 4-5, 4-8). */
+/* Contract in mm/shadow_priv.h: index of @gva's entry in a hardware
+ * table at @level (PAE root: bits 31:30; SDM Figures 4-5, 4-8). */
 unsigned shadow_hw_index(bool pae, gva_t gva, unsigned level)
 {
 	if (pae && level == 3)
@@ -416,27 +417,25 @@ unsigned shadow_hw_index(bool pae, gva_t gva, unsigned level)
 }
 
 /* Contract in mm/shadow.h. INVLPG invalidates the translation of one
- * page (SDM §4.10.4.1): only an unsync leaf table can hold a stale one,
- * so the entry for @gva is re-derived if its page is unsync. */
+ * page (SDM §4.10.4.1): only unsync leaf tables can hold a stale one.
+ * The entry for @gva is re-derived in EVERY unsync page, not only in the
+ * one the vCPU's root reaches: a page out of reach now (its parent
+ * unlinked, or linked only from another root) may be linked again later,
+ * and must not bring back a translation the guest invalidated meanwhile.
+ * Entry (gva >> 12) & 511 of a leaf table maps @gva in every format (for
+ * a 32-bit table's other quadrant it is another address: resyncing it
+ * too is harmless). The unsync list is short: every CR3 load empties it. */
 void shadow_invlpg(struct shadow_vcpu *sv, gva_t gva)
 {
 	struct shadow_vm *svm = sv->svm;
+	unsigned idx = (gva >> PAGE_SHIFT) & 511;
 
 	SHADOW_LOCK(svm);
 	svm->epoch++;
 	svm->cur = sv;
 	svm->st.invlpgs++;
-	struct shadow_page *sp = sv->root;
-	unsigned level = sv->hw.pae ? 3 : sv->hw.la57 ? 5 : 4;
-	if (sv->hw.pae)
-		gva &= 0xffffffffULL; /* linear addresses are 32 bits */
-	while (sp && level > 1) {
-		u64 spte = sp->spt[shadow_hw_index(sv->hw.pae, gva, level)];
-		sp = spte_present(spte) ? shadow_page_by_hpa(svm, spte & SPTE_ADDR) : NULL;
-		level--;
-	}
-	if (sp && (sp->flags & SP_UNSYNC))
-		shadow_resync_entry(svm, sp, shadow_hw_index(sv->hw.pae, gva, 1));
+	for (struct shadow_page *sp = svm->unsync.uns_next; sp != &svm->unsync; sp = sp->uns_next)
+		shadow_resync_entry(svm, sp, idx);
 	shadow_commit(svm);
 	SHADOW_UNLOCK(svm);
 }

@@ -12,6 +12,15 @@ int g_failures;
 long g_checks;
 struct fake *g_fake;
 
+void fail_hook(void)
+{
+	static int abort_on_fail = -1;
+	if (abort_on_fail < 0)
+		abort_on_fail = getenv("SHADOW_ABORT") != NULL;
+	if (abort_on_fail && g_failures == 1)
+		__builtin_trap();
+}
+
 /* ---------------------------------------------------------------- guest memory */
 
 bool g_is_ram(gpa_t gpa)
@@ -383,7 +392,8 @@ int sim_set_state(struct sim_cpu *c, const struct gstate *gs)
 			return r;
 	}
 	r = shadow_set_mode(c->sv, &env.mode, gs->cr3, env.pdpte, &c->hw);
-	CHECK(r == E_OK, "shadow_set_mode: %d", r);
+	if (g_fake->alloc_fail_after < 0)
+		CHECK(r == E_OK, "shadow_set_mode: %d", r);
 	if (r != E_OK)
 		return r;
 	c->have_hw = true;
@@ -400,8 +410,9 @@ static bool in_low_pool(hpa_t pa)
 void sim_enter(struct sim_cpu *c)
 {
 	shadow_reload(c->sv, &c->hw);
-	CHECK(c->hw.cr3 != 0, "reload failed");
-	if (!c->hw.pae)
+	if (g_fake->alloc_fail_after < 0)
+		CHECK(c->hw.cr3 != 0, "reload failed");
+	if (!c->hw.cr3 || !c->hw.pae)
 		return;
 	/* SDM §4.4.1: a PAE root is 32-bit addressable; the PDPTE registers
 	 * are loaded from it on VM entry. Only P, PWT, PCD and the address
@@ -529,6 +540,10 @@ void sim_access(struct sim_cpu *c, uint64_t gva, uint32_t access, struct sim_res
 	uint64_t page = gva & ~0xfffULL;
 	for (unsigned tries = 0; tries < 8; tries++) {
 		sim_enter(c);
+		if (!c->hw.cr3) {
+			r->outcome = SIM_KILL; /* no root: the VM is killed */
+			return;
+		}
 		struct tlb_entry *t = tlb_find(c, page);
 		uint64_t hpa;
 		uint8_t perm;

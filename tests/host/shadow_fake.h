@@ -20,12 +20,15 @@
 #include "mm/gwalk.h"
 #include "mm/shadow.h"
 
-/* Failures and checks. */
+/* Failures and checks. SHADOW_ABORT=1 in the environment aborts at the
+ * first failure (for a backtrace under gdb or ASan). */
 extern int g_failures;
 extern long g_checks;
+void fail_hook(void);
 #define FAIL(...)                                                            \
 	do {                                                                 \
 		g_failures++;                                                \
+		fail_hook();                                                 \
 		if (g_failures <= 30) {                                      \
 			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
 			fprintf(stderr, __VA_ARGS__);                        \

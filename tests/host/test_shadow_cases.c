@@ -69,6 +69,42 @@ static void many_address_spaces(int fmt)
 	tw_free(t, "many address spaces");
 }
 
+/* Four vCPUs, each cycling through 6 five-level address spaces with
+ * 2 MiB and 1 GiB pages, under the minimum limit: the root caches and
+ * the paths being built compete for 16 pages. Never above the limit,
+ * every translation right. */
+static void many_vcpus_tiny_limit(void)
+{
+	struct tworld *t = tw_new(1, 4, 0);
+	uint64_t cr3[6];
+	for (unsigned i = 0; i < 6; i++) {
+		cr3[i] = gb_new_as(&t->w, GWALK_FMT_5LVL);
+		gb_map(&t->w, GWALK_FMT_5LVL, cr3[i], 0x401000, data_gpa(i), PAGE_SIZE, PTE_RW, PTE_RW);
+		gb_map(&t->w, GWALK_FMT_5LVL, cr3[i], 0x0001000000000000ULL, 0, GiB, PTE_RW, PTE_RW);
+		gb_map(&t->w, GWALK_FMT_5LVL, cr3[i], 0xff00000000200000ULL, G_HIGH_BASE, 2 * MiB, PTE_RW, PTE_RW);
+	}
+	for (unsigned k = 0; k < 400; k++) {
+		struct sim_cpu *c = &t->cpu[k % 4];
+		unsigned i = (k * 7 + k / 4) % 6;
+		struct gstate gs = g_state(GWALK_FMT_5LVL, cr3[i]);
+		set_state(c, &gs, "tiny");
+		expect_ok(c, 0x401000, W, data_gpa(i), "tiny 4K");
+		expect_ok(c, 0x0001000000123000ULL, R, 0x123000, "tiny 1G");
+		expect_ok(c, 0xff00000000345000ULL, R, G_HIGH_BASE + 0x145000, "tiny 2M");
+		/* The next vCPU still runs on the root it set up at k - 3. */
+		if (k >= 3)
+			expect_ok(&t->cpu[(k + 1) % 4], 0x401000, R, data_gpa(((k - 3) * 7 + (k - 3) / 4) % 6),
+				  "tiny other");
+		struct shadow_stats st = tw_stats(t);
+		if (st.pages_in_use > st.max_pages || st.overshoots) {
+			FAIL("tiny: %" PRIu64 " pages, limit %" PRIu64 ", %" PRIu64 " overshoots", st.pages_in_use,
+			     st.max_pages, st.overshoots);
+			break;
+		}
+	}
+	tw_free(t, "many vCPUs, tiny limit");
+}
+
 /* ---------------------------------------------------------------- self maps */
 
 static void self_map_4level(void)
@@ -76,7 +112,7 @@ static void self_map_4level(void)
 	struct tworld *t = tw_new(64, 1, 0);
 	struct sim_cpu *c = &t->cpu[0];
 	uint64_t pml4 = gb_new_as(&t->w, GWALK_FMT_4LVL);
-	gb_map(&t->w, GWALK_FMT_4LVL, pml4, 0x401000, data_gpa(1), PAGE_SIZE, PTE_RW, PTE_RW);
+	gpa_t pte = gb_map(&t->w, GWALK_FMT_4LVL, pml4, 0x401000, data_gpa(1), PAGE_SIZE, PTE_RW, PTE_RW);
 	/* The recursive slot: PML4[511] points to the PML4 itself. */
 	g_put(pml4 + 511 * 8, 8, pml4 | PTE_P | PTE_RW);
 	struct gstate gs = g_state(GWALK_FMT_4LVL, pml4);
@@ -92,8 +128,7 @@ static void self_map_4level(void)
 	shadow_gpa_written(t->svm, pml4 + 5 * 8, 8);
 	expect_ok(c, (5ULL << 39) + 0x401000, R, data_gpa(1), "self4: new entry");
 	/* The shadow of the PT (reached by recursion) also tracks the PT. */
-	expect_ok(c, 0xffffff8000000000ULL + (0x401000 >> 12) * 8, R,
-		  (g_get((g_get((g_get(pml4, 8) & ~0xfffULL), 8) & ~0xfffULL), 8) & ~0xfffULL) + 8, "self4: PTE view");
+	expect_ok(c, 0xffffff8000000000ULL + (0x401000 >> 12) * 8, R, pte, "self4: PTE view");
 	tw_free(t, "self map 4-level");
 }
 
@@ -191,6 +226,7 @@ static void wp0(void)
 	/* CR0.WP = 1: the supervisor write is refused. */
 	gs = g_state(GWALK_FMT_PAE, cr3);
 	set_state(c, &gs, "wp1");
+	expect_ok(c, 0x401000, R, data_gpa(1), "wp1 supervisor read");
 	expect_outcome(c, 0x401000, W, SIM_GUEST_FAULT, GWALK_PFEC_P | GWALK_PFEC_W, "wp1 supervisor write");
 	/* Roles keep the two apart: both shadows exist side by side. */
 	unsigned wp0_pages = 0, wp1_pages = 0;
@@ -233,7 +269,7 @@ static void unsync(void)
 	/* Until the guest invalidates, the old translation may be used. */
 	expect_ok(c, 0x401000, R, data_gpa(1), "unsync: stale until INVLPG");
 	expect_ok(c, 0x402000, R, data_gpa(2), "unsync: new entry faults in");
-	shadow_invlpg(c, 0x401000);
+	shadow_invlpg(c->sv, 0x401000);
 	expect_ok(c, 0x401000, R, data_gpa(3), "unsync: INVLPG resynced");
 	/* c1 did not invalidate, but the shadow entry is shared and the
 	 * narrowing change flushed c1's TLB too: new translation, allowed. */
@@ -241,21 +277,25 @@ static void unsync(void)
 	/* shadow_flush resyncs everything unsync. */
 	g_put(pt + 1 * 8, 8, data_gpa(4) | PTE_P | PTE_RW);
 	expect_ok(c, 0x401000, R, data_gpa(3), "unsync: stale until flush");
-	shadow_flush(c);
+	shadow_flush(c->sv);
 	expect_ok(c, 0x401000, R, data_gpa(4), "unsync: flushed");
 	CHECK(shadow_gfn_tracked(t->svm, pt >> 12), "unsync: tracked after the flush");
 	struct shadow_stats e = tw_stats(t);
 	expect_ok(c, 0x800000 + 3 * 8, W, pt + 3 * 8, "unsync: write after resync");
 	struct shadow_stats f = tw_stats(t);
 	CHECK(f.unsync_events == e.unsync_events + 1, "unsync again");
-	/* A leaf table also used as a PD (another address space) cannot be
-	 * unsync: writes are emulated. */
+	/* A leaf table also used as a PD (by another address space) cannot
+	 * go unsync: creating its level-2 shadow brings it back in sync (and
+	 * write-protects it, flushing c's writable translation); writes are
+	 * emulated from then on. */
+	g_put(data_gpa(4), 8, data_gpa(5) | PTE_P | PTE_RW);
 	uint64_t cr3b = gb_new_as(&t->w, GWALK_FMT_PAE);
-	g_put(cr3b & ~31ULL, 8, (g_get(cr3 & ~31ULL, 8) & ~0xfffULL) | PTE_P);
-	gpa_t pd = g_get(cr3 & ~31ULL, 8) & ~0xfffULL;
-	g_put(pd + 8 * 8, 8, pt | PTE_P | PTE_RW); /* PD[8] = PT */
-	shadow_gpa_written(t->svm, pd + 8 * 8, 8);
-	expect_ok(c, 0x01000000 + 0x1000 * 3, R, 0, "dummy");
+	g_put(cr3b & ~31ULL, 8, pt | PTE_P);
+	struct gstate gsb = g_state(GWALK_FMT_PAE, cr3b);
+	set_state(c1, &gsb, "unsync: PT as PD");
+	expect_ok(c1, 0x00200000, R, data_gpa(5), "unsync: the PT used as a PD");
+	CHECK(shadow_gfn_tracked(t->svm, pt >> 12), "unsync: tracked again");
+	expect_outcome(c, 0x800000 + 5 * 8, W, SIM_EMULATE, pt + 5 * 8, "unsync: PT that is also a PD");
 	tw_free(t, "unsync");
 }
 
@@ -293,6 +333,14 @@ static void dirty_and_keys(void)
 	for (unsigned l = 4; l > 1; l--)
 		spt = t->f.env.p2v(spt[(0x601000ULL >> (12 + 9 * (l - 1))) & 511] & SPTE_ADDR);
 	CHECK(((spt[1] >> 59) & 15) == 9, "2M split leaf carries key 9: %#" PRIx64, spt[1]);
+	/* A protection-key fault is the guest's (its PKRU decided). */
+	struct shadow_pf_result pf;
+	shadow_page_fault(c->sv, 0x401000, GWALK_PFEC_P | GWALK_PFEC_W | GWALK_PFEC_PK, W, &pf);
+	CHECK(pf.status == SPF_GUEST_FAULT && pf.error == (GWALK_PFEC_P | GWALK_PFEC_W | GWALK_PFEC_PK),
+	      "PK fault: status %d error %#x", pf.status, pf.error);
+	/* Any other hardware error code is not trusted: re-walked. */
+	shadow_page_fault(c->sv, 0x401000, GWALK_PFEC_P | GWALK_PFEC_RSVD, R, &pf);
+	CHECK(pf.status == SPF_FIXED, "bogus error code: status %d", pf.status);
 	tw_free(t, "dirty and keys");
 
 	/* 5-level: a PML5 entry other than 0. */
@@ -306,7 +354,7 @@ static void dirty_and_keys(void)
 	CHECK(c->hw.la57 && !c->hw.pae, "5-level hardware");
 	expect_ok(c, 0x0003000000401000ULL, W, data_gpa(7), "5-level low");
 	expect_ok(c, 0xff00000000402000ULL, W, data_gpa(8), "5-level high");
-	shadow_invlpg(c, 0xff00000000402000ULL);
+	shadow_invlpg(c->sv, 0xff00000000402000ULL);
 	tw_free(t, "5-level");
 }
 
@@ -356,6 +404,7 @@ void shadow_test_cases(void)
 	many_address_spaces(GWALK_FMT_4LVL);
 	many_address_spaces(GWALK_FMT_PAE);
 	many_address_spaces(GWALK_FMT_32);
+	many_vcpus_tiny_limit();
 	self_map_4level();
 	self_map_32();
 	tables_outside_ram();
