@@ -165,16 +165,19 @@ int emulate_fetch_decode(struct vcpu *v, struct x86_insn *insn)
 	if (!l64)
 		la &= 0xffffffffULL;
 	u32 acc = GWALK_FETCH | (backend->get_cpl(v) == 3 ? GWALK_USER : 0);
+	bool paging = (vcpu_get_cr(v, 0) & CR0_PG) != 0;
 	u8 bytes[15];
-	/* fetch up to the end of the page first, then more if needed */
+	/* fetch up to the end of the page first, then more if needed; with
+	 * paging off the linear address is the guest-physical one */
 	unsigned n = MIN(15u, (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
 	struct gva_fault f;
-	if (gva_read(v, la, bytes, n, acc, &f))
+	if (paging ? gva_read(v, la, bytes, n, acc, &f) : gmem_read(&v->vm->mem, la, bytes, n))
 		return E_FAULT;
 	unsigned flags = gva_caps()->amd ? X86_DEC_AMD : 0;
 	int r = x86_dec_decode(insn, bytes, n, mode, flags);
 	if (r == X86_DEC_TRUNCATED && n < 15) {
-		if (gva_read(v, la + n, bytes + n, 15 - n, acc, &f))
+		if (paging ? gva_read(v, la + n, bytes + n, 15 - n, acc, &f)
+			   : gmem_read(&v->vm->mem, la + n, bytes + n, 15 - n))
 			return E_FAULT;
 		r = x86_dec_decode(insn, bytes, 15, mode, flags);
 	}
