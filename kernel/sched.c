@@ -3,9 +3,14 @@
  *
  * A vCPU runs until its slice ends (a timer tick arrives as an INTR exit)
  * or it halts or its VM ends; then the next runnable vCPU gets the CPU.
- * The platform has no interrupt source for guests yet (no virtual LAPIC,
- * PIC or PIT), so a VM whose every vCPU halted can never continue: it is
- * ended with a clear reason instead of hanging the run.
+ * A halted vCPU waits for its virtual local APIC (kernel/vlapic.c): it
+ * wakes when an interrupt it can take is pending (RFLAGS.IF=1, IRR above
+ * PPR); the LAPIC timer is checked here before each pick, so a timer
+ * interrupt reaches a halted vCPU at most one host tick late. A VM whose
+ * every vCPU halted with nothing that can wake it (interrupts off, or no
+ * pending interrupt and no armed, unmasked LAPIC timer: no other virtual
+ * device raises interrupts) can never continue: it is ended with a clear
+ * reason instead of hanging the run.
  */
 #include "kernel/sched.h"
 #include "kernel/config.h"
@@ -16,6 +21,7 @@
 #include "kernel/mmu.h"
 #include "kernel/timer.h"
 #include "kernel/trace.h"
+#include "kernel/vlapic.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 
@@ -29,6 +35,11 @@ static bool mine(const struct vm *vm)
 static void check_timeouts(void)
 {
 	u64 now = timer_ticks();
+	/* timeouts move only with the tick: skip the scan on every other exit */
+	struct cpu *c = this_cpu();
+	if (now == c->ticks)
+		return;
+	c->ticks = now;
 	for (u32 i = 0; i < nr_vms; i++) {
 		struct vm *vm = vms[i];
 		if (mine(vm) && vm_running(vm) && vm->cfg.timeout_s && now - vm->start_tick >= vm->cfg.timeout_s * TIMER_HZ)
@@ -36,14 +47,45 @@ static void check_timeouts(void)
 	}
 }
 
+/* A halted vCPU its LAPIC can still wake (HLT with IF=0 waits for NMI,
+ * SMI, INIT or reset only; none comes). */
+static bool may_wake(struct vcpu *v)
+{
+	return (v->regs.rflags & RFLAGS_IF) && vlapic_may_wake(v);
+}
+
 static bool vm_blocked_forever(struct vm *vm)
 {
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpu[i];
-		if (!v->halted)
+		if (!v->halted || may_wake(v))
 			return false;
 	}
 	return true;
+}
+
+/* Wake the halted vCPUs of this CPU that have an interrupt to take. */
+static void wake_halted(void)
+{
+	u64 now = rdtsc();
+	for (u32 i = 0; i < nr_vms; i++) {
+		struct vm *vm = vms[i];
+		if (!mine(vm) || !vm_running(vm))
+			continue;
+		for (u32 j = 0; j < vm->nr_vcpus; j++) {
+			struct vcpu *v = vm->vcpu[j];
+			if (!v->halted || !(v->regs.rflags & RFLAGS_IF))
+				continue;
+			vlapic_timer_check(v, now);
+			if (vlapic_pending(v) >= 0) {
+				/* HLT completed (exit.c moved RIP past it, which
+				 * ends any STI shadow) and IF=1: the guest can
+				 * take the interrupt now, no window needed */
+				v->halted = false;
+				vlapic_irq_window(v);
+			}
+		}
+	}
 }
 
 static struct vcpu *pick_next(u32 *cursor)
@@ -90,6 +132,7 @@ void sched_run(void)
 				vm_end(vms[i], VMR_KILLED, 0, "halted with %s (no virtual device can wake it)",
 				       (vms[i]->vcpu[0]->regs.rflags & RFLAGS_IF) ? "interrupts enabled"
 										 : "interrupts disabled");
+		wake_halted();
 		struct vcpu *v = pick_next(&cursor);
 		if (!v) {
 			/* every vCPU waits: sleep until the next tick */
@@ -111,6 +154,7 @@ void sched_run(void)
 			mmu_before_entry(v);
 			if (!vm_running(v->vm))
 				break;
+			vlapic_before_entry(v);
 			backend->vcpu_run(v, &e);
 			exit_handle(v, &e);
 			/* take pending host interrupts (the timer) */
