@@ -47,6 +47,7 @@ enum exit_reason {
 	EXIT_CR_ACCESS,  /* shadow paging: CR0/CR3/CR4 access; vm_exit.cr */
 	EXIT_INVLPG,     /* shadow paging: INVLPG; vm_exit.invlpg */
 	EXIT_UNKNOWN,    /* an exit the backend cannot name; raw code in vm_exit.raw */
+	EXIT_IRQ_WINDOW, /* the guest can take an external interrupt (irq_window) */
 	EXIT_NREASONS
 };
 
@@ -169,6 +170,12 @@ struct backend_ops {
 	/* @v was set up on this CPU but will run on another: release any
 	 * CPU-local hold on it (VMX: VMCLEAR). NULL: nothing to do. */
 	void (*vcpu_release)(struct vcpu *v);
+	/* Ask for an EXIT_IRQ_WINDOW as soon as the guest can take an
+	 * external interrupt (RFLAGS.IF=1, no STI/MOV SS shadow: SVM V_IRQ
+	 * with the VINTR intercept, APM vol. 2 §15.21; VMX "interrupt-window
+	 * exiting", SDM vol. 3C §25.6.2, §26.7.5), or cancel the request
+	 * (@open false). NULL: no interrupt delivery. */
+	void (*irq_window)(struct vcpu *v, bool open);
 	/* Flush @v's tagged TLB (ASID/VPID) before its next entry. */
 	void (*flush_tlb)(struct vcpu *v);
 	/* Features the backend gives common code. */

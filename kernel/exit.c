@@ -12,6 +12,7 @@
 #include "kernel/flightrec.h"
 #include "kernel/platform.h"
 #include "kernel/trace.h"
+#include "kernel/vlapic.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 
@@ -32,6 +33,7 @@ const char *const exit_reason_names[EXIT_NREASONS] = {
 	[EXIT_TDP_MISCONFIG] = "tdp-misconfig", [EXIT_EXCEPTION] = "exception", [EXIT_PAUSE] = "pause",
 	[EXIT_RDPMC] = "rdpmc", [EXIT_MONITOR] = "monitor", [EXIT_ENTRY_FAIL] = "entry-fail",
 	[EXIT_CR_ACCESS] = "cr-access", [EXIT_INVLPG] = "invlpg", [EXIT_UNKNOWN] = "unknown",
+	[EXIT_IRQ_WINDOW] = "irq-window",
 };
 
 void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
@@ -72,7 +74,9 @@ static void handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		r.ecx &= ~BIT(27);                      /* OSXSAVE mirrors guest CR4 */
 		if (vcpu_get_cr(v, 4) & CR4_OSXSAVE)
 			r.ecx |= BIT(27);
-		r.edx &= ~(BIT(9) | BIT(12));           /* no local APIC, no MTRRs yet */
+		r.ecx &= ~BIT(24);                      /* no TSC-deadline LAPIC timer mode */
+		r.edx |= BIT(9);                        /* the virtual local APIC (vlapic.c) */
+		r.edx &= ~BIT(12);                      /* no MTRRs yet */
 		r.ebx = (r.ebx & 0x0000ffff) | (1u << 16) | (v->id << 24);
 		break;
 	case 0x80000001:
@@ -114,6 +118,7 @@ static int msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_EFER: *val = vcpu_get_efer(v); return E_OK;
 	case MSR_IA32_PAT: *val = v->pat; return E_OK;
 	case MSR_MISC_ENABLE: *val = BIT(0); return E_OK; /* fast strings */
+	case MSR_IA32_APIC_BASE: *val = vlapic_apic_base(v); return E_OK;
 	case MSR_PLATFORM_ID:
 	case MSR_BIOS_SIGN_ID: *val = 0; return E_OK;
 	default: return E_NOENT;
@@ -155,6 +160,7 @@ static int msr_write(struct vcpu *v, u32 msr, u64 val)
 		v->pat = val;
 		return E_OK;
 	case MSR_BIOS_SIGN_ID: return E_OK;
+	case MSR_IA32_APIC_BASE: return vlapic_set_apic_base(v, val);
 	default: return E_NOENT;
 	}
 }
@@ -287,6 +293,7 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 			v->halted = true;
 		break;
 	case EXIT_SHUTDOWN: vm_end(vm, VMR_TRIPLE_FAULT, 0, NULL); break;
+	case EXIT_IRQ_WINDOW: vlapic_irq_window(v); break;
 	case EXIT_INTR:
 	case EXIT_NMI:
 	case EXIT_SMI:

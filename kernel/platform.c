@@ -15,6 +15,7 @@
 #include "kernel/mmio.h"
 #include "kernel/string.h"
 #include "kernel/trace.h"
+#include "kernel/vlapic.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 #include "mm/kmem.h"
@@ -47,6 +48,7 @@ int platform_init(struct vm *vm)
 	p->pm1_cnt = 1; /* SCI_EN */
 	p->pm_base_tsc = rdtsc();
 	acpi_build(vm);
+	vlapic_register(vm);
 	return mmio_register(vm, BIOS_ROM_BASE, BIOS_ROM_END - BIOS_ROM_BASE, "bios-rom", &rom_ops, p);
 }
 

@@ -13,7 +13,7 @@
  * Each device's state lives in struct platform; each device file offers an
  * I/O handler that says whether it owns the port. Contract: handlers only
  * touch their device's state and the calling vCPU's VM; none raises an
- * interrupt (no interrupt controller delivers any yet).
+ * interrupt (only the local APIC, kernel/vlapic.c, delivers interrupts).
  */
 #ifndef UMBRA_KERNEL_PLATFORM_H
 #define UMBRA_KERNEL_PLATFORM_H

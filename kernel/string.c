@@ -4,24 +4,33 @@
  */
 #include "kernel/string.h"
 
-/* Bulk in 8-byte units, then the tail: one instruction per 8 bytes matters
+/* Bulk in word units, then the tail: one instruction per word matters
  * for the per-exit path (and under QEMU -icount every REP iteration counts
- * as an instruction). */
+ * as an instruction). The test guests build this file with -m32, hence
+ * the word size from the compiler. */
+#if defined(__x86_64__)
+#define STOS_W "rep stosq"
+#define MOVS_W "rep movsq"
+#else
+#define STOS_W "rep stosl"
+#define MOVS_W "rep movsl"
+#endif
+
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
-	u64 q = 0x0101010101010101ULL * (u8)c;
-	size_t words = n / 8, tail = n % 8;
-	__asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(q) : "memory");
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(q) : "memory");
+	unsigned long w = (unsigned long)0x0101010101010101ULL * (u8)c;
+	size_t words = n / sizeof(long), tail = n % sizeof(long);
+	__asm__ volatile(STOS_W : "+D"(d), "+c"(words) : "a"(w) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(w) : "memory");
 	return dst;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	void *d = dst;
-	size_t words = n / 8, tail = n % 8;
-	__asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words)::"memory");
+	size_t words = n / sizeof(long), tail = n % sizeof(long);
+	__asm__ volatile(MOVS_W : "+D"(d), "+S"(src), "+c"(words)::"memory");
 	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(tail)::"memory");
 	return dst;
 }

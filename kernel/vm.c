@@ -180,6 +180,7 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 		v->vm = vm;
 		v->id = i;
 		v->pat = 0x0007040600070406ULL;
+		vlapic_reset(v);
 		vm->vcpu[vm->nr_vcpus++] = v;
 		if (fpu_init_vcpu(v) || backend->vcpu_create(v, &bs))
 			goto nomem;

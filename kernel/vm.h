@@ -13,6 +13,7 @@
 #include "kernel/backend.h"
 #include "kernel/mmio.h"
 #include "kernel/types.h"
+#include "kernel/vlapic.h"
 #include "kernel/vuart.h"
 #include "mm/gmem.h"
 
@@ -57,6 +58,7 @@ struct vcpu {
 	s64 tsc_offset;        /* guest TSC = host TSC + tsc_offset */
 	u64 exits;
 	struct vcpu_mmu *mmu;  /* paging=shadow state, NULL with TDP */
+	struct vlapic lapic;   /* its local APIC (kernel/vlapic.h) */
 };
 
 struct vm {

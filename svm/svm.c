@@ -54,6 +54,7 @@ struct svm_vcpu {
 	u32 asid;
 	bool flush;       /* TLB flush needed at next VMRUN */
 	u64 efer;         /* the guest's view of EFER (SVME hidden) */
+	u64 exit_rip;     /* RIP at the last exit */
 };
 
 static hpa_t iopm_pa, msrpm_pa; /* shared, read-only after set-up */
@@ -284,6 +285,7 @@ static void decode_exit(struct svm_vcpu *s, struct vm_exit *e, u64 rip)
 	}
 	switch (code) {
 	case SVM_EXIT_INTR: e->reason = EXIT_INTR; break;
+	case SVM_EXIT_VINTR: e->reason = EXIT_IRQ_WINDOW; break;
 	case SVM_EXIT_NMI: e->reason = EXIT_NMI; break;
 	case SVM_EXIT_SMI: e->reason = EXIT_SMI; break;
 	case SVM_EXIT_INIT: e->reason = EXIT_INIT; break;
@@ -335,6 +337,11 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 
 	vmcb->save.rax = v->regs.gpr[GPR_RAX];
 	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
+	/* Common code moved RIP past the exiting instruction (HLT after
+	 * STI, for instance): that instruction completed, so the interrupt
+	 * shadow it was in ends (int_state bit 0, APM vol. 2 §15.21.5). */
+	if (v->regs.rip != s->exit_rip)
+		vmcb->ctl.int_state &= ~1ULL;
 	vmcb->save.rip = v->regs.rip;
 	vmcb->save.rflags = v->regs.rflags;
 	vmcb->save.g_pat = v->pat;
@@ -360,6 +367,7 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
 	u64 rip = vmcb->save.rip;
 	v->regs.rip = rip;
+	s->exit_rip = rip;
 	v->regs.rflags = vmcb->save.rflags;
 	decode_exit(s, e, rip);
 	/* An event whose delivery was interrupted by the exit must be
@@ -377,6 +385,26 @@ static void svm_inject_event(struct vcpu *v, u8 vector, bool is_irq, bool has_er
 	if (has_error)
 		ev |= EVENTINJ_EV | ((u64)error << 32);
 	svm(v)->vmcb->ctl.event_inj = ev;
+}
+
+/* The interrupt window (APM vol. 2 §15.21.4): a virtual interrupt (V_IRQ)
+ * with V_IGN_TPR (common code already compared the vector with the
+ * LAPIC's PPR) is "taken" once the guest has RFLAGS.IF=1 and no interrupt
+ * shadow (V_INTR_MASKING: the guest's IF masks virtual interrupts); the
+ * VINTR intercept turns that moment into exit 64h before anything is
+ * delivered. Common code then injects the real vector through EVENTINJ
+ * and closes the window, which clears V_IRQ again. */
+static void svm_irq_window(struct vcpu *v, bool open)
+{
+	struct vmcb_control *c = &svm(v)->vmcb->ctl;
+	const u64 bits = V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT);
+	if (open) {
+		c->int_ctl |= bits;
+		c->intercept_misc1 |= INTERCEPT1_VINTR;
+	} else {
+		c->int_ctl &= ~bits;
+		c->intercept_misc1 &= ~INTERCEPT1_VINTR;
+	}
 }
 
 static u64 svm_get_cr(struct vcpu *v, int cr)
@@ -498,6 +526,7 @@ const struct backend_ops svm_backend_ops = {
 	.vcpu_destroy = svm_vcpu_destroy,
 	.vcpu_run = svm_vcpu_run,
 	.inject_event = svm_inject_event,
+	.irq_window = svm_irq_window,
 	.get_cr = svm_get_cr,
 	.set_cr2 = svm_set_cr2,
 	.get_efer = svm_get_efer,

@@ -108,6 +108,7 @@ _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "G_PAT");
 #define INTERCEPT1_NMI BIT(1)
 #define INTERCEPT1_SMI BIT(2)
 #define INTERCEPT1_INIT BIT(3)
+#define INTERCEPT1_VINTR BIT(4)
 #define INTERCEPT1_RDPMC BIT(15)
 #define INTERCEPT1_CPUID BIT(18)
 #define INTERCEPT1_INVD BIT(22)
@@ -134,6 +135,10 @@ _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "G_PAT");
 #define INTERCEPT2_MWAIT_COND BIT(12)
 #define INTERCEPT2_XSETBV BIT(13)
 
+/* VMCB int_ctl (APM vol. 2 Appendix B, §15.21.1-15.21.4). */
+#define V_IRQ BIT(8)
+#define V_INTR_PRIO_SHIFT 16
+#define V_IGN_TPR BIT(20)
 #define V_INTR_MASKING BIT(24)
 #define TLB_CONTROL_NONE 0
 #define TLB_CONTROL_FLUSH_ALL 1

@@ -58,6 +58,11 @@ svm_vmrun:
 	mov rsi, [rsi + R(G_RSI)]
 
 	sti
+	; The STI shadow must end before VMRUN: QEMU TCG (and Bochs) carry
+	; the host's interrupt inhibition into the guest's first
+	; instruction, which then never takes a virtual interrupt (V_IRQ)
+	; there. GIF=0 still holds physical interrupts off here.
+	nop
 	vmrun
 	cli
 

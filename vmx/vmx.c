@@ -69,6 +69,8 @@ struct vmx_vcpu {
 	int active_cpu;  /* CPU where the VMCS was last made active, -1 = none */
 	int host_cpu;    /* CPU whose values the host-state area holds */
 	bool flush;     /* INVVPID before the next entry (shadow paging) */
+	bool intr_window; /* "interrupt-window exiting" is set in the VMCS */
+	u64 exit_rip;     /* RIP at the last exit */
 	u64 syscall_msrs[5]; /* guest KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK while not loaded */
 	u64 cr2;        /* the guest's CR2: the VMCS has no field for it (§25.4.1) */
 	u64 cr0_mask, cr4_mask;
@@ -872,6 +874,7 @@ static void decode_exit(struct vmx_vcpu *s, struct vm_exit *e)
 	}
 	case VMX_EXIT_EXT_INTR:
 	case VMX_EXIT_PREEMPT_TIMER: e->reason = EXIT_INTR; break;
+	case VMX_EXIT_INTR_WINDOW: e->reason = EXIT_IRQ_WINDOW; break;
 	case VMX_EXIT_TRIPLE_FAULT: e->reason = EXIT_SHUTDOWN; break;
 	case VMX_EXIT_INIT:
 	case VMX_EXIT_SIPI: e->reason = EXIT_INIT; break;
@@ -954,6 +957,14 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 		return;
 	}
 	for (;;) {
+		/* Common code moved RIP past the exiting instruction (HLT
+		 * after STI, for instance): it completed, so blocking by STI
+		 * or MOV SS ends (§25.4.2 interruptibility state bits 0-1). */
+		if (v->regs.rip != s->exit_rip) {
+			u64 is = vmr(s, GUEST_INTERRUPTIBILITY);
+			if (is & 3)
+				vmw(s, GUEST_INTERRUPTIBILITY, is & ~3ULL);
+		}
 		vmw(s, GUEST_RSP, v->regs.gpr[GPR_RSP]);
 		vmw(s, GUEST_RIP, v->regs.rip);
 		vmw(s, GUEST_RFLAGS, v->regs.rflags);
@@ -1006,6 +1017,7 @@ static void vmx_vcpu_run(struct vcpu *v, struct vm_exit *e)
 			s->launched = true;
 		v->regs.gpr[GPR_RSP] = vmr(s, GUEST_RSP);
 		v->regs.rip = vmr(s, GUEST_RIP);
+		s->exit_rip = v->regs.rip;
 		v->regs.rflags = vmr(s, GUEST_RFLAGS);
 		memset(e, 0, sizeof(*e));
 		decode_exit(s, e);
@@ -1066,6 +1078,26 @@ static void vmx_inject_event(struct vcpu *v, u8 vector, bool is_irq, bool has_er
 		vmw(s, ENTRY_EXC_ERROR, has_error ? error : 0);
 	}
 	vmw(s, ENTRY_INTR_INFO, info);
+}
+
+/* "Interrupt-window exiting" (SDM vol. 3C §25.6.2 primary control bit 2;
+ * §26.7.5): with it set, a VM exit (reason 7) happens before any
+ * instruction once RFLAGS.IF=1 and there is no blocking by STI or MOV SS.
+ * Common code then injects the vector and closes the window. Every VMX
+ * CPU allows the control to be 1 (IA32_VMX_PROCBASED_CTLS); were it
+ * refused, interrupts would simply never be delivered. */
+static void vmx_irq_window(struct vcpu *v, bool open)
+{
+	struct vmx_vcpu *s = vmx(v);
+	if (s->intr_window == open || !(vmx_caps.proc_may1 & PROC_INTR_WINDOW))
+		return;
+	s->err = 0;
+	if (vmx_load(s))
+		return;
+	u32 proc = (u32)vmr(s, PROC_CONTROLS);
+	vmw(s, PROC_CONTROLS, open ? proc | PROC_INTR_WINDOW : proc & ~PROC_INTR_WINDOW);
+	if (!s->err)
+		s->intr_window = open;
 }
 
 static u64 vmx_get_cr(struct vcpu *v, int cr)
@@ -1233,6 +1265,7 @@ const struct backend_ops vmx_backend_ops = {
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_run = vmx_vcpu_run,
 	.inject_event = vmx_inject_event,
+	.irq_window = vmx_irq_window,
 	.get_cr = vmx_get_cr,
 	.set_cr2 = vmx_set_cr2,
 	.get_efer = vmx_get_efer,
