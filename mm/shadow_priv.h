@@ -47,7 +47,7 @@
 				      * and one 5-level path with its direct
 				      * pages are pinned at worst */
 #define SH_ROOT_CACHE 4              /* shared roots cached per vCPU */
-#define SH_PAE_ROOTS 4               /* private PAE roots per vCPU */
+#define SH_PAE_ROOTS 8               /* private PAE roots per vCPU (the §9 workload switches among 8) */
 #define SH_MODES 16                  /* guest modes remembered per VM */
 #define SH_FLOOD 3                   /* emulated writes before a zap */
 #define SH_OBSOLETE_BATCH 64         /* obsolete pages reclaimed per reload */
