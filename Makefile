@@ -36,7 +36,7 @@ KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 # make TRACE_COMPILED=MASK: trace categories compiled in (kernel/trace.h; default all)
 KCFLAGS += $(if $(TRACE_COMPILED),-DTRACE_COMPILED=$(TRACE_COMPILED))
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
-NASMFLAGS := -f elf64 -g -F dwarf
+NASMFLAGS := -f elf64 -g -F dwarf -I./
 
 KSRCS_C   := $(wildcard kernel/*.c mm/*.c svm/*.c vmx/*.c)
 KSRCS_ASM := $(wildcard boot/*.asm kernel/*.asm svm/*.asm vmx/*.asm)

@@ -11,16 +11,7 @@
 ; interrupts end the guest's run (INTR intercept, V_INTR_MASKING=1), and
 ; they are taken by the host once GIF and IF are set again.
 
-; struct vcpu_regs: gpr[16] in x86 encoding order, then rip, rflags
-%define R(n) (n * 8)
-G_RAX equ 0
-G_RCX equ 1
-G_RDX equ 2
-G_RBX equ 3
-G_RSP equ 4
-G_RBP equ 5
-G_RSI equ 6
-G_RDI equ 7
+%include "kernel/guest_regs.inc"
 
 section .text
 global svm_vmrun
@@ -42,19 +33,8 @@ svm_vmrun:
 	mov rax, rdi
 	vmload
 
-	mov rcx, [rsi + R(G_RCX)]
-	mov rdx, [rsi + R(G_RDX)]
-	mov rbx, [rsi + R(G_RBX)]
-	mov rbp, [rsi + R(G_RBP)]
+	LOAD_COMMON_GPRS rsi
 	mov rdi, [rsi + R(G_RDI)]
-	mov r8,  [rsi + R(8)]
-	mov r9,  [rsi + R(9)]
-	mov r10, [rsi + R(10)]
-	mov r11, [rsi + R(11)]
-	mov r12, [rsi + R(12)]
-	mov r13, [rsi + R(13)]
-	mov r14, [rsi + R(14)]
-	mov r15, [rsi + R(15)]
 	mov rsi, [rsi + R(G_RSI)]
 
 	sti
@@ -68,19 +48,8 @@ svm_vmrun:
 
 	push rsi                        ; guest RSI
 	mov rsi, [rsp + 24]             ; regs
-	mov [rsi + R(G_RCX)], rcx
-	mov [rsi + R(G_RDX)], rdx
-	mov [rsi + R(G_RBX)], rbx
-	mov [rsi + R(G_RBP)], rbp
+	STORE_COMMON_GPRS rsi
 	mov [rsi + R(G_RDI)], rdi
-	mov [rsi + R(8)], r8
-	mov [rsi + R(9)], r9
-	mov [rsi + R(10)], r10
-	mov [rsi + R(11)], r11
-	mov [rsi + R(12)], r12
-	mov [rsi + R(13)], r13
-	mov [rsi + R(14)], r14
-	mov [rsi + R(15)], r15
 	pop rax
 	mov [rsi + R(G_RSI)], rax
 

@@ -14,14 +14,7 @@
 ; A VM exit clears RFLAGS except bit 1 (§28.5.3), so host interrupts stay
 ; off until the scheduler's sti.
 
-%define R(n) (n * 8)
-G_RAX equ 0
-G_RCX equ 1
-G_RDX equ 2
-G_RBX equ 3
-G_RBP equ 5
-G_RSI equ 6
-G_RDI equ 7
+%include "kernel/guest_regs.inc"
 
 HOST_RSP equ 0x6c14
 
@@ -44,19 +37,8 @@ vmx_enter:
 	mov eax, esi                    ; launched?
 	test eax, eax
 	mov rax, [rdi + R(G_RAX)]
-	mov rcx, [rdi + R(G_RCX)]
-	mov rdx, [rdi + R(G_RDX)]
-	mov rbx, [rdi + R(G_RBX)]
-	mov rbp, [rdi + R(G_RBP)]
+	LOAD_COMMON_GPRS rdi
 	mov rsi, [rdi + R(G_RSI)]
-	mov r8,  [rdi + R(8)]
-	mov r9,  [rdi + R(9)]
-	mov r10, [rdi + R(10)]
-	mov r11, [rdi + R(11)]
-	mov r12, [rdi + R(12)]
-	mov r13, [rdi + R(13)]
-	mov r14, [rdi + R(14)]
-	mov r15, [rdi + R(15)]
 	mov rdi, [rdi + R(G_RDI)]      ; MOV leaves the flags of TEST alone
 	jnz .resume
 	vmlaunch
@@ -79,19 +61,8 @@ vmx_exit_stub:
 	push rdi                        ; guest RDI
 	mov rdi, [rsp + 8]              ; regs
 	mov [rdi + R(G_RAX)], rax
-	mov [rdi + R(G_RCX)], rcx
-	mov [rdi + R(G_RDX)], rdx
-	mov [rdi + R(G_RBX)], rbx
-	mov [rdi + R(G_RBP)], rbp
+	STORE_COMMON_GPRS rdi
 	mov [rdi + R(G_RSI)], rsi
-	mov [rdi + R(8)], r8
-	mov [rdi + R(9)], r9
-	mov [rdi + R(10)], r10
-	mov [rdi + R(11)], r11
-	mov [rdi + R(12)], r12
-	mov [rdi + R(13)], r13
-	mov [rdi + R(14)], r14
-	mov [rdi + R(15)], r15
 	pop rax
 	mov [rdi + R(G_RDI)], rax
 	xor eax, eax
