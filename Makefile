@@ -94,6 +94,10 @@ test: deps-test all guests
 	 grep -E '^(PASS|FAIL)' $(B)/check-host.log; \
 	 hp=$$(grep -c '^PASS: host/' $(B)/check-host.log); hf=$$(grep -c '^FAIL: host/' $(B)/check-host.log); \
 	 if [ $$rc -ne 0 ] && [ $$hf -eq 0 ]; then hf=1; echo "FAIL: host tests did not build (see $(B)/check-host.log)"; fi; \
+	 $(MAKE) -k --no-print-directory fuzz-regress > $(B)/fuzz-regress.log 2>&1; \
+	 grep -E '^(PASS|FAIL): fuzz/' $(B)/fuzz-regress.log; \
+	 hp=$$((hp + $$(grep -c '^PASS: fuzz/' $(B)/fuzz-regress.log))); \
+	 hf=$$((hf + $$(grep -c '^FAIL: fuzz/' $(B)/fuzz-regress.log))); \
 	 tests/emu/run --extra-passed $$hp --extra-failed $$hf
 check-emu: all guests
 	tests/emu/run
