@@ -73,14 +73,15 @@ demo-iso: $(B)/demo.iso
 $(B)/demo.iso: $(B)/umbra.elf guests tools/umbra-iso
 	tools/umbra-iso -o $@ -c "$(UMBRA_ARGS)" $(DEMO_GUESTS)
 
-# KVM (nested virtualization on) when /dev/kvm is usable, else TCG -cpu max.
+# KVM when /dev/kvm is usable and the host CPU has SVM or VMX to pass on
+# (nested virtualization), else TCG -cpu max.
 run: deps-run all $(B)/demo.iso
-	@if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
+	@if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'svm|vmx' /proc/cpuinfo; then \
 	  echo "make run: using KVM (-cpu host)"; \
 	  qemu-system-x86_64 -enable-kvm -cpu host -M pc -m 6G -cdrom $(B)/demo.iso -display none \
 	    -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true; \
 	else \
-	  echo "make run: no usable /dev/kvm: QEMU TCG -cpu max"; \
+	  echo "make run: no usable KVM with nested virtualization: QEMU TCG -cpu max"; \
 	  tools/umbra-run --emu qemu --mem 6G --timeout 600 $(B)/demo.iso || true; \
 	fi
 run-intel: deps-run all $(B)/demo.iso
