@@ -139,6 +139,7 @@ $(B)/umbra32.elf: $(B)/umbra.elf
 # Each tests/host/NAME.mk adds NAME to HOST_TESTS and sets HOST_SRCS_NAME.
 HOST_TESTS :=
 include $(wildcard tests/host/*.mk)
+include $(wildcard tests/soak.mk)
 include $(wildcard tests/fuzz/fuzz.mk)
 HOSTCFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \

@@ -149,6 +149,9 @@ struct backend_ops {
 	/* Queue an exception (or external interrupt with @vector >= 32 and
 	 * @is_irq) for delivery at the next entry. */
 	void (*inject_event)(struct vcpu *v, u8 vector, bool is_irq, bool has_error, u32 error);
+	/* The exception queued for the next entry (re-injected after an exit
+	 * that interrupted its delivery), or -1 (interrupts, NMIs: -1). */
+	int (*pending_exception)(struct vcpu *v);
 	u64 (*get_cr)(struct vcpu *v, int cr); /* 0, 2, 3, 4 */
 	/* Set the guest's CR2 (before injecting a #PF found by emulation). */
 	void (*set_cr2)(struct vcpu *v, u64 cr2);

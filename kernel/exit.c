@@ -15,6 +15,7 @@
 #include "kernel/vlapic.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
+#include "kernel/x86_dec.h"
 
 #define EXC_UD 6
 #define EXC_GP 13
@@ -36,8 +37,29 @@ const char *const exit_reason_names[EXIT_NREASONS] = {
 	[EXIT_IRQ_WINDOW] = "irq-window",
 };
 
+/* SDM vol. 3A §6.15 Table 6-4/6-5 (APM vol. 2 §8.2.9): exception classes
+ * for a second exception raised while the first was being delivered. */
+static bool contributory(int vec)
+{
+	return vec == 0 || (vec >= 10 && vec <= 13);
+}
+
 void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
+	/* An exception raised while another was being delivered (the
+	 * backend re-queued the first from EXITINTINFO / IDT-vectoring
+	 * information): merge them as the CPU would - #DF, or a triple fault
+	 * when #DF itself could not be delivered. */
+	int first = backend->pending_exception ? backend->pending_exception(v) : -1;
+	if (first == 8 && (contributory(vector) || vector == 14)) {
+		vm_end(v->vm, VMR_TRIPLE_FAULT, 0, NULL);
+		return;
+	}
+	if ((contributory(first) && contributory(vector)) || (first == 14 && (vector == 14 || contributory(vector)))) {
+		vector = 8;
+		has_error = true;
+		error = 0;
+	}
 	if (has_error)
 		TRACE_VCPU(TRACE_EXIT, v, "inject vector=%u error=%#x", vector, error);
 	else
@@ -257,6 +279,22 @@ static void handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 	skip_insn(v, e);
 }
 
+/* An intercepted #GP. SVM instructions (0F 01 D8..DF) check CPL before
+ * their intercepts; with the hardware's EFER.SVME=1 a CPL-3 VMRUN raises
+ * #GP, but for a guest whose EFER.SVME is 0 the APM (vol. 3, "VMRUN" and
+ * friends: #UD when EFER.SVME=0, checked first) wants #UD. Anything else
+ * is the guest's own #GP, reflected with its error code. */
+static void handle_gp(struct vcpu *v, struct vm_exit *e)
+{
+	struct x86_insn insn;
+	if (!(vcpu_get_efer(v) & EFER_SVME) && emulate_fetch_decode(v, &insn) == E_OK && insn.map == 1 &&
+	    insn.opcode == 0x01 && insn.modrm >= 0xd8 && insn.modrm <= 0xdf && insn.modrm != 0xd9) {
+		vcpu_inject_exception(v, EXC_UD, false, 0);
+		return;
+	}
+	vcpu_inject_exception(v, EXC_GP, e->exc.has_error, e->exc.error);
+}
+
 static void handle_tdp_fault(struct vcpu *v, struct vm_exit *e)
 {
 	/* A data access to an emulated device (kernel/mmio.h): run the
@@ -346,7 +384,9 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 			vm_end(vm, VMR_KILLED, 0, "unexpected INVLPG exit");
 		break;
 	case EXIT_EXCEPTION:
-		if (e->exc.vector == 14 && v->mmu)
+		if (e->exc.vector == 13)
+			handle_gp(v, e);
+		else if (e->exc.vector == 14 && v->mmu)
 			mmu_handle_pf(v, e);
 		else if (e->exc.vector == 18)
 			vm_end(vm, VMR_KILLED, 0, "machine check while the guest ran");

@@ -7,6 +7,7 @@
  * caches, and finally the VMs.
  */
 #include "kernel/bootinfo.h"
+#include "kernel/canary.h"
 #include "kernel/backend.h"
 #include "kernel/config.h"
 #include "kernel/console.h"
@@ -154,6 +155,7 @@ void __noreturn kmain(u32 magic, u32 info_pa)
 		boot_fail("cannot build host page tables");
 	kmem_init(phys_to_virt, virt_to_phys);
 	print_summary();
+	canary_init();
 
 	flightrec_init();
 	if (boot_info.module_count == 0)

@@ -172,8 +172,11 @@ static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 			     INTERCEPT2_MONITOR | INTERCEPT2_MWAIT | INTERCEPT2_MWAIT_COND | INTERCEPT2_WBINVD;
 	if (!(cpuid(0x80000001).edx & BIT(27)))
 		c->intercept_misc2 |= INTERCEPT2_RDTSCP;
-	/* #MC is always the host's (machine checks are not the guest's). */
-	c->intercept_exc = BIT(18);
+	/* #MC is always the host's (machine checks are not the guest's).
+	 * #GP is intercepted for VMs without nested SVM: the real EFER.SVME
+	 * is 1 (§15.5.1), so an SVM instruction at CPL > 0 raises #GP where
+	 * the guest, whose EFER.SVME is 0, must see #UD (kernel/exit.c). */
+	c->intercept_exc = BIT(18) | (v->vm->cfg.nested ? 0 : BIT(13));
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
 	c->asid = s->asid;
@@ -407,6 +410,14 @@ static void svm_irq_window(struct vcpu *v, bool open)
 	}
 }
 
+static int svm_pending_exception(struct vcpu *v)
+{
+	u64 ev = svm(v)->vmcb->ctl.event_inj;
+	if (!(ev & EVENTINJ_VALID) || ((ev >> 8) & 7) != 3)
+		return -1;
+	return (int)(ev & 0xff);
+}
+
 static u64 svm_get_cr(struct vcpu *v, int cr)
 {
 	struct vmcb_save *st = &svm(v)->vmcb->save;
@@ -527,6 +538,7 @@ const struct backend_ops svm_backend_ops = {
 	.vcpu_run = svm_vcpu_run,
 	.inject_event = svm_inject_event,
 	.irq_window = svm_irq_window,
+	.pending_exception = svm_pending_exception,
 	.get_cr = svm_get_cr,
 	.set_cr2 = svm_set_cr2,
 	.get_efer = svm_get_efer,

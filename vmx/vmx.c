@@ -1100,6 +1100,18 @@ static void vmx_irq_window(struct vcpu *v, bool open)
 		s->intr_window = open;
 }
 
+static int vmx_pending_exception(struct vcpu *v)
+{
+	struct vmx_vcpu *s = vmx(v);
+	s->err = 0;
+	if (vmx_load(s))
+		return -1;
+	u32 info = (u32)vmr(s, ENTRY_INTR_INFO);
+	if (!(info & INTR_INFO_VALID) || INTR_INFO_TYPE(info) != INTR_TYPE_HW_EXC)
+		return -1;
+	return (int)INTR_INFO_VECTOR(info);
+}
+
 static u64 vmx_get_cr(struct vcpu *v, int cr)
 {
 	struct vmx_vcpu *s = vmx(v);
@@ -1266,6 +1278,7 @@ const struct backend_ops vmx_backend_ops = {
 	.vcpu_run = vmx_vcpu_run,
 	.inject_event = vmx_inject_event,
 	.irq_window = vmx_irq_window,
+	.pending_exception = vmx_pending_exception,
 	.get_cr = vmx_get_cr,
 	.set_cr2 = vmx_set_cr2,
 	.get_efer = vmx_get_efer,
