@@ -4,7 +4,4 @@ cpu=ryzen
 mem=512M
 timeout=300
 umbra=exit=emu
-guest=build/guests/lapic.elf name=lapic mem=64M
-expect=^VM-END name=lapic result=exit code=0
-expect=^SUMMARY vms=1 passed=1 failed=0
-diff=lapic build/guests/lapic.elf 64M full
+include=lapic.inc

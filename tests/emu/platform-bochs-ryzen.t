@@ -4,7 +4,4 @@ cpu=ryzen
 mem=512M
 timeout=240
 umbra=exit=emu
-guest=build/guests/platform.elf name=platform mem=64M
-expect=^VM-END name=platform result=exit code=0
-expect=^SUMMARY vms=1 passed=1 failed=0
-diff=platform build/guests/platform.elf 64M full
+include=platform.inc
