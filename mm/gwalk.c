@@ -28,22 +28,8 @@
 #include "mm/gwalk.h"
 
 #include "kernel/string.h"
+#include "kernel/x86_regs.h"
 
-/* Architectural register bits (SDM vol. 3A §2.5, §2.2.1); these mirror
- * kernel/x86.h, which pure code cannot include. */
-#define CR0_PE BIT(0)
-#define CR0_WP BIT(16)
-#define CR0_PG BIT(31)
-#define CR4_PSE BIT(4)
-#define CR4_PAE BIT(5)
-#define CR4_PGE BIT(7)
-#define CR4_LA57 BIT(12)
-#define CR4_SMEP BIT(20)
-#define CR4_SMAP BIT(21)
-#define CR4_PKE BIT(22)
-#define EFER_LME BIT(8)
-#define EFER_LMA BIT(10)
-#define EFER_NXE BIT(11)
 
 /* How often a walk restarts because an entry changed under an A/D update
  * before giving up with GWALK_RETRY (another vCPU rewriting the entry in a

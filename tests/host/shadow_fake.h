@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "mm/gwalk.h"
+#include "kernel/x86_regs.h"
 #include "mm/shadow.h"
 
 /* Failures and checks. SHADOW_ABORT=1 in the environment aborts at the
@@ -114,19 +115,6 @@ struct gstate {
 	int fmt;
 	uint64_t cr0, cr4, efer, cr3;
 };
-#define CR0_PE BIT(0)
-#define CR0_WP BIT(16)
-#define CR0_PG BIT(31)
-#define CR4_PSE BIT(4)
-#define CR4_PAE BIT(5)
-#define CR4_PGE BIT(7)
-#define CR4_LA57 BIT(12)
-#define CR4_SMEP BIT(20)
-#define CR4_SMAP BIT(21)
-#define CR4_PKE BIT(22)
-#define EFER_LME BIT(8)
-#define EFER_LMA BIT(10)
-#define EFER_NXE BIT(11)
 
 struct gwalk_caps g_caps(void);
 /* Registers for @fmt with WP, NXE (where it exists), PSE; @cr3. */
