@@ -68,6 +68,7 @@ DEMO_GUESTS := \
 	-g "$(B)/guests/paging32.elf name=paging32-shadow paging=shadow mem=32M" \
 	-g "$(B)/guests/pae.elf name=pae-shadow paging=shadow mem=32M" \
 	-g "$(B)/guests/pae.elf name=pae-tdp mem=32M" \
+	-g "$(B)/guests/nestedpae.elf name=nested-pae-l1 nested=on mem=64M" \
 	-g "$(B)/guests/triplefault.elf name=triplefault mem=16M"
 demo-iso: $(B)/demo.iso
 $(B)/demo.iso: $(B)/umbra.elf guests tools/umbra-iso

@@ -15,6 +15,7 @@
 #include "kernel/types.h"
 
 struct cpu;
+struct cpuid_regs;
 struct pt_format;
 struct vcpu;
 struct vm;
@@ -48,6 +49,8 @@ enum exit_reason {
 	EXIT_INVLPG,     /* shadow paging: INVLPG; vm_exit.invlpg */
 	EXIT_UNKNOWN,    /* an exit the backend cannot name; raw code in vm_exit.raw */
 	EXIT_IRQ_WINDOW, /* the guest can take an external interrupt (irq_window) */
+	EXIT_NESTED,     /* nested SVM: the backend handled it (an L2 exit
+			  * reflected to L1 or absorbed): nothing to do */
 	EXIT_NREASONS
 };
 
@@ -186,6 +189,29 @@ struct backend_ops {
 	/* The TDP (NPT/EPT) table format, its leaf permission bits and the
 	 * largest leaf level usable; kernel/vm.c builds each VM's tree. */
 	void (*tdp_format)(const struct pt_format **f, u64 *leaf_bits, int *max_level);
+	/* Put @v into the architectural state @bs (an AP started by a SIPI,
+	 * kernel/vcpu_mp.c): registers, segments, control registers, no
+	 * event pending, no interrupt shadow. On @v's CPU. E_NOTSUP when
+	 * the hardware cannot run that state here (VMX real mode without
+	 * unrestricted guest). */
+	int (*vcpu_set_state)(struct vcpu *v, const struct vcpu_boot_state *bs);
+	/* Is an event (exception, interrupt, NMI) queued for the next entry? */
+	bool (*event_queued)(struct vcpu *v);
+	/* Can the hardware run the guest with CR0.PG=1 and CR0.PE=0 (SVM
+	 * "paged real mode", APM vol. 2 §15.19)? Shadow paging of a real-mode
+	 * guest needs it. */
+	bool paged_real_mode;
+	/* Nested virtualization (DESIGN.md §6; NULL: not offered, nested=on
+	 * VMs are refused). For vCPUs of nested=on VMs only:
+	 *  - nested_cpuid adjusts leaf @leaf (8000_0001h, 8000_000Ah) to what
+	 *    the backend emulates for an L1 hypervisor;
+	 *  - nested_msr reads/writes the backend's nested MSRs: E_OK, E_NOENT
+	 *    (not one), E_INVAL (#GP);
+	 *  - nested_insn emulates an EXIT_VIRT_INSN of the L1 (it advances
+	 *    RIP or injects the fault itself). */
+	void (*nested_cpuid)(struct vcpu *v, u32 leaf, struct cpuid_regs *r);
+	int (*nested_msr)(struct vcpu *v, u32 msr, bool write, u64 *val);
+	void (*nested_insn)(struct vcpu *v, struct vm_exit *e);
 };
 
 /* The backend chosen at boot; NULL when the CPU has neither. */

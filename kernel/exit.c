@@ -34,7 +34,7 @@ const char *const exit_reason_names[EXIT_NREASONS] = {
 	[EXIT_TDP_MISCONFIG] = "tdp-misconfig", [EXIT_EXCEPTION] = "exception", [EXIT_PAUSE] = "pause",
 	[EXIT_RDPMC] = "rdpmc", [EXIT_MONITOR] = "monitor", [EXIT_ENTRY_FAIL] = "entry-fail",
 	[EXIT_CR_ACCESS] = "cr-access", [EXIT_INVLPG] = "invlpg", [EXIT_UNKNOWN] = "unknown",
-	[EXIT_IRQ_WINDOW] = "irq-window",
+	[EXIT_IRQ_WINDOW] = "irq-window", [EXIT_NESTED] = "nested",
 };
 
 /* SDM vol. 3A §6.15 Table 6-4/6-5 (APM vol. 2 §8.2.9): exception classes
@@ -104,10 +104,14 @@ static void handle_cpuid(struct vcpu *v, struct vm_exit *e)
 	case 0x80000001:
 		if (!nested)
 			r.ecx &= ~BIT(2);               /* SVM only for nested VMs */
+		else
+			backend->nested_cpuid(v, leaf, &r); /* what the backend emulates */
 		break;
 	case 0x8000000a:
 		if (!nested)
 			r.eax = r.ebx = r.ecx = r.edx = 0;
+		else
+			backend->nested_cpuid(v, leaf, &r);
 		break;
 	case 0x40000000:
 		r.eax = 0x40000000;
@@ -143,7 +147,9 @@ static int msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_IA32_APIC_BASE: *val = vlapic_apic_base(v); return E_OK;
 	case MSR_PLATFORM_ID:
 	case MSR_BIOS_SIGN_ID: *val = 0; return E_OK;
-	default: return E_NOENT;
+	default:
+		/* nested SVM's MSRs (VM_CR, VM_HSAVE_PA) */
+		return v->vm->cfg.nested ? backend->nested_msr(v, msr, false, val) : E_NOENT;
 	}
 }
 
@@ -183,7 +189,7 @@ static int msr_write(struct vcpu *v, u32 msr, u64 val)
 		return E_OK;
 	case MSR_BIOS_SIGN_ID: return E_OK;
 	case MSR_IA32_APIC_BASE: return vlapic_set_apic_base(v, val);
-	default: return E_NOENT;
+	default: return v->vm->cfg.nested ? backend->nested_msr(v, msr, true, &val) : E_NOENT;
 	}
 }
 
@@ -226,7 +232,7 @@ void exit_port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
 	if (platform_port_io(v, port, size, in, val))
 		return;
 	/* Unknown ports read all-ones and ignore writes (one trace line). */
-	vm->unknown_ports++;
+	__atomic_fetch_add(&vm->unknown_ports, 1, __ATOMIC_RELAXED);
 	TRACE_VCPU(TRACE_IO, v, "io-unknown port=%#x size=%u dir=%s val=%#x", port, size, in ? "in" : "out",
 		   in ? 0 : *val);
 	if (in)
@@ -314,7 +320,7 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 {
 	struct vm *vm = v->vm;
 	u64 tsc = rdtsc();
-	vm->exit_count[e->reason]++;
+	v->exit_count[e->reason]++;
 	v->exits++;
 	flightrec_record(v, e, tsc);
 	if (trace_on(TRACE_EXIT))
@@ -332,6 +338,7 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 		break;
 	case EXIT_SHUTDOWN: vm_end(vm, VMR_TRIPLE_FAULT, 0, NULL); break;
 	case EXIT_IRQ_WINDOW: vlapic_irq_window(v); break;
+	case EXIT_NESTED: break; /* handled by the backend's nested SVM */
 	case EXIT_INTR:
 	case EXIT_NMI:
 	case EXIT_SMI:
@@ -355,6 +362,10 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 	case EXIT_VIRT_INSN:
 		if (e->insn.which == VI_RDTSCP) {
 			vcpu_inject_exception(v, EXC_UD, false, 0);
+			break;
+		}
+		if (vm->cfg.nested && e->insn.which != VI_VMX) {
+			backend->nested_insn(v, e); /* the L1 hypervisor's SVM instructions */
 			break;
 		}
 		/* SVM/VMX instructions in a VM without nested virtualization:

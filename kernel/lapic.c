@@ -97,6 +97,11 @@ void lapic_nmi_others(void)
 	send(0, ICR_ALL_BUT_SELF | ICR_ASSERT | (4u << 8)); /* delivery mode NMI */
 }
 
+void lapic_send_ipi(u32 apic_id, u8 vector)
+{
+	send(apic_id, ICR_ASSERT | vector);
+}
+
 void lapic_ipi_others(u8 vector)
 {
 	send(0, ICR_ALL_BUT_SELF | ICR_ASSERT | vector);

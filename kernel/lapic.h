@@ -23,6 +23,8 @@ void lapic_start_ap(u32 apic_id, u32 page_pa);
 /* NMI to every CPU but this one (panic). */
 void lapic_nmi_others(void);
 
+/* Fixed IPI @vector to the CPU with APIC ID @apic_id. */
+void lapic_send_ipi(u32 apic_id, u8 vector);
 /* Fixed IPI @vector to every CPU but this one. */
 void lapic_ipi_others(u8 vector);
 

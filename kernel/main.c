@@ -18,6 +18,7 @@
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
+#include "kernel/vcpu_kick.h"
 #include "kernel/vm.h"
 #include "kernel/selftest.h"
 #include "kernel/shutdown.h"
@@ -189,6 +190,7 @@ static void __noreturn run_guests(void)
 	if (backend->cpu_enable(this_cpu()))
 		boot_fail("cannot enable virtualization on the boot CPU");
 	fpu_cpu_init();
+	vcpu_kick_init();
 	smp_start_aps(&boot_info, (u32)umbra_config.cpus);
 	selftest_run(umbra_config.selftest); /* with every CPU up */
 	timer_init();
@@ -198,8 +200,9 @@ static void __noreturn run_guests(void)
 	}
 	u32 created = nr_vms, failed_create = boot_info.module_count - nr_vms;
 	for (u32 i = 0; i < nr_vms; i++)
-		for (u32 j = 0; j < vms[i]->nr_vcpus && vms[i]->cpu != this_cpu()->id && backend->vcpu_release; j++)
-			backend->vcpu_release(vms[i]->vcpu[j]);
+		for (u32 j = 0; j < vms[i]->nr_vcpus && backend->vcpu_release; j++)
+			if (vms[i]->vcpu[j]->cpu != this_cpu()->id)
+				backend->vcpu_release(vms[i]->vcpu[j]);
 	smp_release();
 	sched_run();
 	sched_wait_all();

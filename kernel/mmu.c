@@ -21,6 +21,8 @@
 #include "kernel/gva.h"
 #include "kernel/string.h"
 #include "kernel/trace.h"
+#include "kernel/cpu.h"
+#include "kernel/vcpu_kick.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 #include "kernel/x86_dec.h"
@@ -65,13 +67,24 @@ static int env_alloc_low(void *ctx, hpa_t *out)
 	return pmm_alloc_zeroed(0, PMM_LOW, out);
 }
 
+/* The shadow MMU removed or narrowed translations (its lock held): the
+ * calling CPU's own vCPU flushes now; every other vCPU gets a request and,
+ * if it is in guest mode on another CPU, is kicked out and waited for, so
+ * no CPU can still use the old entries once this returns (mm/shadow.h).
+ * It flushes its tagged TLB before it enters again (sched.c). */
 static void env_flush(void *ctx, u32 vcpu_id)
 {
 	struct vm *vm = ctx;
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		if (vcpu_id == SHADOW_ALL_VCPUS || vcpu_id == i)
-			if (vm->vcpu[i]->arch)
-				backend->flush_tlb(vm->vcpu[i]);
+	struct vcpu *self = this_cpu()->vcpu;
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = vm->vcpu[i];
+		if ((vcpu_id != SHADOW_ALL_VCPUS && vcpu_id != i) || !t->arch)
+			continue;
+		if (t == self)
+			backend->flush_tlb(t);
+		else
+			vcpu_post_wait(t, VREQ_TLB_FLUSH);
+	}
 }
 
 int mmu_vm_init(struct vm *vm)
@@ -118,7 +131,10 @@ static void load_hw(struct vcpu *v)
 {
 	struct vcpu_mmu *m = v->mmu;
 	const struct shadow_hw *hw = &m->hw;
-	u64 cr0 = m->cr0 | CR0_PG | CR0_PE | CR0_WP;
+	/* Real mode (CR0.PE=0) runs as SVM's paged real mode where the
+	 * backend has it; elsewhere the vCPU can only be in protected mode
+	 * (mmu_vcpu_reset and the CR0 path refuse PE=0 there). */
+	u64 cr0 = m->cr0 | CR0_PG | CR0_WP | (backend->paged_real_mode ? 0 : CR0_PE);
 	u64 cr4 = m->cr4 & ~(CR4_PGE | CR4_PSE | CR4_PAE | CR4_LA57 | CR4_SMEP | CR4_SMAP | CR4_PKE);
 	cr4 |= CR4_PAE;
 	if (hw->la57)
@@ -176,6 +192,20 @@ int mmu_vcpu_init(struct vcpu *v, const struct vcpu_boot_state *bs)
 	if (r)
 		return r == E_NOMEM ? r : E_INVAL;
 	return E_OK;
+}
+
+int mmu_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *bs)
+{
+	struct vcpu_mmu *m = v->mmu;
+	if (!(bs->cr0 & CR0_PE) && !backend->paged_real_mode)
+		return E_NOTSUP;
+	m->cr0 = bs->cr0;
+	m->cr3 = bs->cr3;
+	m->cr4 = bs->cr4;
+	m->efer = bs->efer;
+	memset(m->pdpte, 0, sizeof(m->pdpte));
+	int r = update_root(v);
+	return r == E_OK || r == E_NOMEM ? r : E_INVAL;
 }
 
 void mmu_vcpu_destroy(struct vcpu *v)
@@ -259,8 +289,10 @@ static int guest_write_cr0(struct vcpu *v, u64 val)
 		return E_INVAL;
 	if ((val & CR0_NW) && !(val & CR0_CD))
 		return E_INVAL;
-	if (!(val & CR0_PE)) {
-		vm_end(v->vm, VMR_KILLED, 0, "real mode under paging=shadow is not supported (CR0.PE cleared)");
+	if (!(val & CR0_PE) && !backend->paged_real_mode) {
+		vm_end(v->vm, VMR_KILLED, 0,
+		       "real mode under paging=shadow needs paged real mode (SVM), which %s lacks (CR0.PE cleared)",
+		       backend->name);
 		return E_OK;
 	}
 	bool pg_on = (val & CR0_PG) && !(old & CR0_PG);

@@ -31,6 +31,9 @@ void mmu_vm_destroy(struct vm *vm);
 /* Set up @v's paging state from its boot state and load the hardware
  * registers; E_NOMEM when the low pool or frames are exhausted. */
 int mmu_vcpu_init(struct vcpu *v, const struct vcpu_boot_state *bs);
+/* @v was reset to @bs (a SIPI): its paging state follows. E_NOTSUP when
+ * the backend cannot shadow real mode (no paged real mode), E_NOMEM. */
+int mmu_vcpu_reset(struct vcpu *v, const struct vcpu_boot_state *bs);
 void mmu_vcpu_destroy(struct vcpu *v);
 
 /* Exits of a shadow-paging vCPU. */

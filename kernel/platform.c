@@ -92,6 +92,9 @@ bool platform_port_io(struct vcpu *v, u16 port, u8 size, bool in, u32 *val)
 			*val = 0xff;
 		return true;
 	}
-	return vpic_io(p, port, in, val) || vpit_io(p, port, in, val) || pci_io(p, port, size, in, val) ||
-	       fwcfg_io(v->vm, port, size, in, val) || acpi_pm_io(p, port, size, in, val);
+	spin_lock(&p->lock);
+	bool mine = vpic_io(p, port, in, val) || vpit_io(p, port, in, val) || pci_io(p, port, size, in, val) ||
+		    fwcfg_io(v->vm, port, size, in, val) || acpi_pm_io(p, port, size, in, val);
+	spin_unlock(&p->lock);
+	return mine;
 }

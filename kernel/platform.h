@@ -18,6 +18,7 @@
 #ifndef UMBRA_KERNEL_PLATFORM_H
 #define UMBRA_KERNEL_PLATFORM_H
 
+#include "kernel/spinlock.h"
 #include "kernel/types.h"
 
 struct vcpu;
@@ -64,7 +65,9 @@ struct fwcfg {
 #define ACPI_PM_TIMER_HZ 3579545ULL
 #define ACPI_SCI_IRQ 9
 
+/* The lock serializes port accesses of the VM's vCPUs (any CPU). */
 struct platform {
+	struct spinlock lock;
 	struct vpic_chip pic[2];
 	struct vpit_chan pit[3];
 	struct fwcfg fwcfg;

@@ -19,11 +19,14 @@
  *   (kernel/sched.c). A periodic timer that fell more than one period
  *   behind delivers one interrupt and restarts its period from now.
  *   A divide change applies from the next period.
- * - IPIs (ICR writes): fixed (and lowest-priority, treated as fixed)
- *   delivery to this vCPU through the "self" and "all including self"
- *   shorthands or a physical/logical destination naming it. Everything
- *   else (INIT, SIPI, NMI, SMI, other vCPUs: VMs have one vCPU) is
- *   ignored and traced (trace=io) until multi-vCPU VMs arrive.
+ * - IPIs (ICR writes, §11.6.1) to any vCPU of the VM: shorthands self,
+ *   all including self, all excluding self, or a physical (APIC ID = vCPU
+ *   number, 0xFF broadcast) or logical (flat/cluster) destination. Fixed
+ *   delivery sets the IRR bit of each vCPU named; lowest priority gives
+ *   it to the lowest-numbered one; NMI, INIT and SIPI go through
+ *   kernel/vcpu_mp.c (an AP waits for INIT/SIPI like real hardware). The
+ *   target is kicked out of guest mode or woken from HLT at once. SMI and
+ *   the reserved delivery modes are ignored (traced, trace=io).
  * Not modelled: x2APIC, the TSC-deadline mode (CPUID hides it), level-
  * triggered interrupts and their EOI broadcast (no IOAPIC), LINT0/LINT1
  * inputs (nothing drives them: the 8259A never raises an interrupt), the
@@ -39,6 +42,8 @@
 #include "kernel/string.h"
 #include "kernel/timer.h"
 #include "kernel/trace.h"
+#include "kernel/vcpu_kick.h"
+#include "kernel/vcpu_mp.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 
@@ -75,14 +80,16 @@ static int highest(const u32 *r)
 	return -1;
 }
 
+/* Atomic: IRR and TMR bits are also set by other vCPUs' IPIs, on other
+ * CPUs (ISR is the owner's only, atomic anyway: one rule). */
 static void set_bit256(u32 *r, int vec)
 {
-	r[vec / 32] |= 1u << (vec % 32);
+	__atomic_fetch_or(&r[vec / 32], 1u << (vec % 32), __ATOMIC_SEQ_CST);
 }
 
 static void clear_bit256(u32 *r, int vec)
 {
-	r[vec / 32] &= ~(1u << (vec % 32));
+	__atomic_fetch_and(&r[vec / 32], ~(1u << (vec % 32)), __ATOMIC_SEQ_CST);
 }
 
 /* §11.8.3.1: PPR = TPR when TPR[7:4] >= ISRV[7:4], else ISRV[7:4] << 4. */
@@ -103,11 +110,11 @@ static void accept(struct vcpu *v, u32 vec)
 	struct vlapic *a = L(v);
 	vec &= 0xff;
 	if (vec < 16) {
-		a->esr_pending |= ESR_RECV_ILLEGAL;
+		__atomic_fetch_or(&a->esr_pending, ESR_RECV_ILLEGAL, __ATOMIC_SEQ_CST);
 		return;
 	}
-	set_bit256(a->irr, (int)vec);
 	clear_bit256(a->tmr, (int)vec);
+	set_bit256(a->irr, (int)vec);
 }
 
 /* ------------------------------------------------------------ timer */
@@ -165,42 +172,77 @@ static u32 current_count(struct vlapic *a, u64 now)
 
 /* ------------------------------------------------------------ IPIs */
 
-/* Does the ICR destination name this LAPIC (§11.6.2.1 physical: the APIC
- * ID or 0xFF broadcast; §11.6.2.2 logical: flat or cluster model)? */
-static bool dest_is_self(struct vcpu *v, u32 dest, bool logical)
+/* Does the ICR destination name @t's LAPIC (§11.6.2.1 physical: the
+ * APIC ID or 0xFF broadcast; §11.6.2.2 logical: flat or cluster model,
+ * by @t's LDR and DFR)? APIC IDs are vCPU numbers. */
+static bool dest_names(struct vcpu *t, u32 dest, bool logical)
 {
-	struct vlapic *a = L(v);
+	struct vlapic *a = L(t);
 	if (!logical)
-		return dest == 0xff || dest == v->id;
-	u32 ldr = a->ldr >> 24;
-	if ((a->dfr >> 28) == 0xf) /* flat model: a bit mask */
+		return dest == 0xff || dest == t->id;
+	u32 ldr = __atomic_load_n(&a->ldr, __ATOMIC_RELAXED) >> 24;
+	if ((__atomic_load_n(&a->dfr, __ATOMIC_RELAXED) >> 28) == 0xf) /* flat model: a bit mask */
 		return (dest & ldr) != 0;
 	/* cluster model: cluster in bits 7:4, member mask in 3:0 */
 	return ((dest >> 4) == 0xf || (dest >> 4) == (ldr >> 4)) && (dest & ldr & 0xf);
 }
 
+/* A fixed interrupt from another vCPU (or self) reaches @t: IRR set, then
+ * @t is told (kicked out of guest mode, or its CPU woken from idle) so it
+ * opens an interrupt window or leaves HLT. */
+static void deliver_fixed(struct vcpu *from, struct vcpu *t, u32 vec)
+{
+	accept(t, vec);
+	if (t == from)
+		return;
+	__atomic_fetch_add(&t->vm->wake_seq, 1, __ATOMIC_SEQ_CST);
+	vcpu_post(t, VREQ_EVENT);
+}
+
+/* §11.6.1: an ICR write sends one IPI. Fixed and lowest-priority (given
+ * to the lowest-numbered vCPU it names: no arbitration by priority is
+ * modelled) deliver a vector; NMI, INIT and SIPI reach the named vCPUs
+ * through kernel/vcpu_mp.c. INIT "level de-assert" (level 0, trigger
+ * level: §11.6.1) does nothing on these processors. SMI and the
+ * reserved modes are ignored (traced). */
 static void send_ipi(struct vcpu *v)
 {
 	struct vlapic *a = L(v);
+	struct vm *vm = v->vm;
 	u32 lo = a->icr_lo, vec = lo & 0xff, mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3;
-	bool self;
-	switch (shorthand) {
-	case 1: self = true; break;                     /* self */
-	case 2: self = true; break;                     /* all including self */
-	case 3: self = false; break;                    /* all excluding self: nobody else */
-	default: self = dest_is_self(v, a->icr_hi >> 24, (lo >> 11) & 1); break;
-	}
-	if (mode == 0 || mode == 1) { /* fixed, lowest priority */
-		if (vec < 16) {
-			a->esr_pending |= ESR_SEND_ILLEGAL;
-			return;
-		}
-		if (self)
-			accept(v, vec);
+	u32 dest = a->icr_hi >> 24;
+	bool logical = (lo >> 11) & 1;
+	if (mode == 5 && !(lo & BIT(14)) && (lo & BIT(15)))
+		return; /* INIT level de-assert */
+	if ((mode == 0 || mode == 1) && vec < 16) {
+		a->esr_pending |= ESR_SEND_ILLEGAL;
 		return;
 	}
-	TRACE_VCPU(TRACE_IO, v, "lapic-ipi-ignored icr=%#x:%08x (delivery mode %u not modelled)", a->icr_hi, lo,
-		   mode);
+	if (mode == 2 || mode == 3 || mode == 7) {
+		TRACE_VCPU(TRACE_IO, v, "lapic-ipi-ignored icr=%#x:%08x (delivery mode %u not modelled)", a->icr_hi,
+			   lo, mode);
+		return;
+	}
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = vm->vcpu[i];
+		bool named;
+		switch (shorthand) {
+		case 1: named = t == v; break;          /* self */
+		case 2: named = true; break;            /* all including self */
+		case 3: named = t != v; break;          /* all excluding self */
+		default: named = dest_names(t, dest, logical); break;
+		}
+		if (!named)
+			continue;
+		TRACE_VCPU(TRACE_IO, v, "lapic-ipi to=%u mode=%u vector=%#x", t->id, mode, vec);
+		switch (mode) {
+		case 0: deliver_fixed(v, t, vec); break;
+		case 1: deliver_fixed(v, t, vec); return; /* lowest priority: one vCPU */
+		case 4: vcpu_send_nmi(t); break;
+		case 5: vcpu_send_init(t); break;
+		case 6: vcpu_send_sipi(t, (u8)vec); break;
+		}
+	}
 }
 
 /* ------------------------------------------------------------ registers */

@@ -6,7 +6,7 @@
  * an access reaches the state of the vCPU making it, as every CPU sees its
  * own local APIC at the same address (§11.4.1). The registers of §11.4.1
  * table 11-1 are modelled, without x2APIC (§11.12), the TSC-deadline timer
- * mode (§11.5.4.1) or IPIs to other vCPUs (see vlapic.c).
+ * mode (§11.5.4.1). IPIs reach the other vCPUs of the VM (see vlapic.c).
  *
  * Interrupt delivery (docs/platform.md): a source (the LAPIC timer, a
  * self-IPI) sets an IRR bit; before each entry vlapic_before_entry() asks

@@ -5,15 +5,18 @@
 #include "kernel/platform.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
+#include "kernel/cpu.h"
 #include "kernel/fmt.h"
 #include "kernel/flightrec.h"
 #include "kernel/fpu.h"
 #include "kernel/loader.h"
 #include "kernel/mmu.h"
+#include "kernel/nested.h"
 #include "kernel/string.h"
 #include "kernel/smp.h"
 #include "kernel/timer.h"
 #include "kernel/trace.h"
+#include "kernel/vcpu_kick.h"
 #include "mm/hostpt.h"
 #include "mm/kmem.h"
 #include "mm/pt.h"
@@ -29,7 +32,10 @@ static const struct opt_desc vm_options[] = {
 	{"paging", OPT_ENUM, F(paging), .choices = paging_choices,
 	 .help = "tdp (NPT/EPT) or shadow (Umbra builds the page tables)"},
 	{"mem", OPT_SIZE, F(mem), .min = 2 * MiB, .max = 64 * GiB, .help = "guest RAM"},
-	{"vcpus", OPT_UINT, F(vcpus), .min = 1, .max = 1, .help = "number of vCPUs (1 until SMP guests land)"},
+	{"vcpus", OPT_UINT, F(vcpus), .min = 1, .max = VM_MAX_VCPUS,
+	 .help = "number of vCPUs (vCPU 0 starts the guest; the others wait for INIT/SIPI)"},
+	{"affinity", OPT_STRING, F(affinity),
+	 .help = "CPU[,CPU...]: the CPU of vCPU i is entry i (cycled); default: spread over all CPUs"},
 	{"timeout", OPT_UINT, F(timeout_s), .min = 0, .max = 86400,
 	 .help = "seconds before the VM is killed (0 = never)"},
 	{"nested", OPT_BOOL, F(nested), .help = "expose SVM to the guest (nested virtualization)"},
@@ -46,6 +52,34 @@ static void vm_opt_error(void *ctx, const char *msg)
 {
 	struct err_ctx *c = ctx;
 	kprintf("umbra: module %u: %s\n", c->index, msg);
+}
+
+/* affinity=: comma-separated CPU numbers, each online. */
+static int parse_affinity(struct vm *vm)
+{
+	const char *p = vm->cfg.affinity;
+	if (!*p)
+		return E_OK;
+	while (*p) {
+		u64 cpu = 0;
+		const char *start = p;
+		while (*p >= '0' && *p <= '9' && cpu < MAX_CPUS)
+			cpu = cpu * 10 + (u64)(*p++ - '0');
+		if (p == start || (*p && *p != ',') || vm->nr_affinity >= VM_MAX_VCPUS) {
+			kprintf("umbra: VM '%s': affinity=%s: expected up to %u CPU numbers separated by commas; not "
+				"started\n", vm->cfg.name, vm->cfg.affinity, VM_MAX_VCPUS);
+			return E_INVAL;
+		}
+		if (cpu >= smp_cpus_online) {
+			kprintf("umbra: VM '%s': affinity=%s: CPU %lu is not online (%u online); not started\n",
+				vm->cfg.name, vm->cfg.affinity, cpu, smp_cpus_online);
+			return E_INVAL;
+		}
+		vm->affinity[vm->nr_affinity++] = (u32)cpu;
+		if (*p == ',')
+			p++;
+	}
+	return E_OK;
 }
 
 static bool memchr_slash(const char *s, size_t n)
@@ -141,8 +175,12 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 			vm->cfg.name);
 		goto fail;
 	}
-	if (vm->cfg.nested) {
-		kprintf("umbra: VM '%s': nested=on is not implemented yet; not started\n", vm->cfg.name);
+	if (parse_affinity(vm))
+		goto fail;
+	/* nested SVM: the backend must offer it; the L2 runs on NPT */
+	if (vm->cfg.nested && (!backend->nested_insn || !backend->has_tdp())) {
+		kprintf("umbra: VM '%s': nested=on needs AMD SVM with NPT (nested VMX is not supported); not started\n",
+			vm->cfg.name);
 		goto fail;
 	}
 	if (gmem_alloc(&vm->mem, vm->cfg.mem)) {
@@ -169,16 +207,19 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 		kprintf("umbra: VM '%s': out of memory for its shadow MMU; not started\n", vm->cfg.name);
 		goto fail;
 	}
-	if (vm->cfg.paging == PAGING_TDP && gmem_map_tdp(&vm->mem, tdp_fmt, tdp_bits, tdp_level, &vm->tdp_root)) {
+	if ((vm->cfg.paging == PAGING_TDP || vm->cfg.nested) && gmem_map_tdp(&vm->mem, tdp_fmt, tdp_bits, tdp_level, &vm->tdp_root)) {
 		kprintf("umbra: VM '%s': out of memory for nested page tables; not started\n", vm->cfg.name);
 		goto fail;
 	}
+	static u32 next_cpu; /* default placement: round-robin over the CPUs */
 	for (u32 i = 0; i < vm->cfg.vcpus; i++) {
 		struct vcpu *v = kzalloc(sizeof(*v));
 		if (!v)
 			goto nomem;
 		v->vm = vm;
 		v->id = i;
+		v->cpu = vm->nr_affinity ? vm->affinity[i % vm->nr_affinity] : next_cpu++ % smp_cpus_online;
+		v->wait_sipi = i > 0; /* APs wait for INIT/SIPI (SDM §9.4.2) */
 		v->pat = 0x0007040600070406ULL;
 		vlapic_reset(v);
 		vm->vcpu[vm->nr_vcpus++] = v;
@@ -188,12 +229,16 @@ int vm_create_from_module(u32 index, hpa_t start, hpa_t end, const char *cmdline
 			goto nomem;
 	}
 	vm->start_tick = timer_ticks();
-	/* placement: round-robin over the online CPUs */
-	vm->cpu = nr_vms % smp_cpus_online;
-	vms[nr_vms++] = vm;
-	kprintf("umbra: VM '%s' created: %lu MiB RAM, %u vCPU(s), paging=%s, timeout=%lus, CPU %u, cmdline \"%s\"\n",
+	vm->cpu = vm->vcpu[0]->cpu;
+	char where[3 * VM_MAX_VCPUS + 1];
+	size_t wl = 0;
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		wl += (size_t)fmt_snprintf(where + wl, sizeof(where) - wl, i ? ",%u" : "%u", vm->vcpu[i]->cpu);
+	__atomic_store_n(&vms[nr_vms], vm, __ATOMIC_RELEASE);
+	nr_vms++;
+	kprintf("umbra: VM '%s' created: %lu MiB RAM, %u vCPU(s), paging=%s, timeout=%lus, CPU %s, cmdline \"%s\"\n",
 		vm->cfg.name, vm->cfg.mem / MiB, vm->nr_vcpus, paging_choices[vm->cfg.paging], vm->cfg.timeout_s,
-		vm->cpu, vm->guest_cmdline);
+		where, vm->guest_cmdline);
 	TRACE_VM_EVENT(TRACE_VM, vm, "vm-create id=%u mem=%lu vcpus=%u paging=%s timeout=%lu", vm->id, vm->cfg.mem,
 		       vm->nr_vcpus, paging_choices[vm->cfg.paging], vm->cfg.timeout_s);
 	return E_OK;
@@ -206,11 +251,19 @@ fail:
 
 static const char *const vm_result_names[] = {"running", "exit", "triple-fault", "killed"};
 
+u64 vm_exit_count(const struct vm *vm, u32 reason)
+{
+	u64 n = 0;
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		n += __atomic_load_n(&vm->vcpu[i]->exit_count[reason], __ATOMIC_RELAXED);
+	return n;
+}
+
 static u64 vm_total_exits(const struct vm *vm)
 {
 	u64 exits = 0;
 	for (u32 i = 0; i < EXIT_NREASONS; i++)
-		exits += vm->exit_count[i];
+		exits += vm_exit_count(vm, i);
 	return exits;
 }
 
@@ -226,9 +279,13 @@ static void trace_vm_end(const struct vm *vm)
 
 void vm_end(struct vm *vm, enum vm_result result, u32 code, const char *fmt, ...)
 {
-	if (vm->result != VMR_RUNNING)
+	/* Any vCPU, on any CPU, may end its VM: the first one wins. */
+	static struct spinlock end_lock = SPINLOCK_INIT;
+	spin_lock(&end_lock);
+	if (vm->result != VMR_RUNNING) {
+		spin_unlock(&end_lock);
 		return;
-	vm->result = result;
+	}
 	vm->exit_code = code;
 	if (fmt) {
 		va_list ap;
@@ -236,6 +293,11 @@ void vm_end(struct vm *vm, enum vm_result result, u32 code, const char *fmt, ...
 		fmt_vsnprintf(vm->why, sizeof(vm->why), fmt, ap);
 		va_end(ap);
 	}
+	__atomic_store_n(&vm->result, result, __ATOMIC_RELEASE);
+	spin_unlock(&end_lock);
+	/* the VM's vCPUs on other CPUs leave guest mode and see it ended */
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		vcpu_post(vm->vcpu[i], VREQ_EVENT);
 	vuart_flush(vm);
 	if (trace_on(TRACE_VM))
 		trace_vm_end(vm);
@@ -268,10 +330,11 @@ void vm_print_stats(const struct vm *vm)
 {
 	kprintf("VM-STATS name=%s", vm->cfg.name);
 	for (u32 i = 0; i < EXIT_NREASONS; i++)
-		if (vm->exit_count[i])
-			kprintf(" %s=%lu", exit_reason_names[i], vm->exit_count[i]);
+		if (vm_exit_count(vm, i))
+			kprintf(" %s=%lu", exit_reason_names[i], vm_exit_count(vm, i));
 	kprintf(" unknown-ports=%lu\n", vm->unknown_ports);
 	mmu_print_stats((struct vm *)vm);
+	nested_print_stats((struct vm *)vm);
 }
 
 void vm_destroy(struct vm *vm)

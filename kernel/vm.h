@@ -12,7 +12,9 @@
 
 #include "kernel/backend.h"
 #include "kernel/mmio.h"
+#include "kernel/spinlock.h"
 #include "kernel/types.h"
+#include "kernel/vcpu_sync.h"
 #include "kernel/vlapic.h"
 #include "kernel/vuart.h"
 #include "mm/gmem.h"
@@ -32,6 +34,7 @@ struct vm_config {
 	u64 timeout_s;  /* 0 = none */
 	bool nested;
 	u64 shadow_pages; /* limit on shadow page-table pages (paging=shadow) */
+	char affinity[64];  /* "CPU[,CPU...]": where vCPU i runs (cycled) */
 };
 
 enum vm_result {
@@ -46,11 +49,28 @@ struct shadow_vm;
 struct shadow_env;
 struct vcpu_mmu;
 
+/* Events a vCPU receives from the local APICs of its VM (VEV_*, set
+ * atomically by the sender, taken by the owner before its next entry). */
+#define VEV_INIT BIT(0)
+#define VEV_SIPI BIT(1)  /* vector in vcpu.sipi_vector */
+#define VEV_NMI BIT(2)
+
+/*
+ * Ownership: everything in a vCPU belongs to the CPU it is placed on
+ * (vcpu.cpu), except what other vCPUs of the VM may post to it: the
+ * atomic fields sync (requests), events/sipi_vector, and the IRR/ESR of
+ * its local APIC (kernel/vlapic.c).
+ */
 struct vcpu {
 	struct vcpu_regs regs; /* register cache, see kernel/backend.h */
 	struct vm *vm;
 	u32 id;
+	u32 cpu;               /* the physical CPU that runs it */
 	bool halted;           /* in HLT, waiting for an interrupt */
+	bool wait_sipi;        /* an AP after INIT: waits for a SIPI (SDM §9.4.2) */
+	u32 events;            /* VEV_* (atomic) */
+	u8 sipi_vector;        /* start page of the last SIPI (with VEV_SIPI) */
+	struct vcpu_sync sync; /* requests and guest-mode sequence (vcpu_sync.h) */
 	void *arch;            /* backend state (VMCB/VMCS...) */
 	void *fpu;             /* XSAVE/FXSAVE area of the guest */
 	u64 xcr0;              /* guest XCR0 */
@@ -59,12 +79,20 @@ struct vcpu {
 	u64 exits;
 	struct vcpu_mmu *mmu;  /* paging=shadow state, NULL with TDP */
 	struct vlapic lapic;   /* its local APIC (kernel/vlapic.h) */
+	u64 exit_count[EXIT_NREASONS];
+	bool nmi_pending;      /* an NMI waits for delivery (owner) */
+	void *nested;          /* nested SVM state (svm/nested.c; starts with
+				* a struct nested_vcpu, kernel/nested.h), NULL
+				* unless the VM has nested=on */
 };
 
 struct vm {
 	struct vm_config cfg;
 	u32 id;
-	u32 cpu;                /* the CPU that runs it (placement at creation) */
+	u32 cpu;                /* its home CPU (vCPU 0's): timeouts, ends */
+	u32 affinity[VM_MAX_VCPUS]; /* affinity=: CPU of vCPU i (nr_affinity entries, cycled) */
+	u32 nr_affinity;
+	u32 wake_seq;           /* bumped by every cross-vCPU wake (blocked-VM check) */
 	char guest_cmdline[VM_CMDLINE_MAX];
 	struct gmem mem;
 	hpa_t tdp_root;         /* NPT/EPT root, 0 without TDP */
@@ -77,8 +105,7 @@ struct vm {
 	char why[96];
 	u64 start_tick;
 	struct vuart uart;
-	u64 exit_count[EXIT_NREASONS];
-	u64 unknown_ports;
+	u64 unknown_ports;      /* atomic */
 	struct mmio_bus mmio;     /* emulated MMIO devices (kernel/mmio.h) */
 	struct platform *plat;    /* legacy devices, fw_cfg, ACPI (kernel/platform.h) */
 };
@@ -96,8 +123,11 @@ void vm_end(struct vm *vm, enum vm_result result, u32 code, const char *fmt, ...
 
 static inline bool vm_running(const struct vm *vm)
 {
-	return vm->result == VMR_RUNNING;
+	return __atomic_load_n(&vm->result, __ATOMIC_ACQUIRE) == VMR_RUNNING;
 }
+
+/* Exits of @reason so far, all vCPUs. */
+u64 vm_exit_count(const struct vm *vm, u32 reason);
 
 /* Print the one-line result of @vm ("VM-END name=... result=..."). */
 void vm_print_result(const struct vm *vm);

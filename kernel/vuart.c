@@ -46,11 +46,13 @@ static void put(struct vm *vm, u8 c)
 
 void vuart_flush(struct vm *vm)
 {
+	spin_lock(&vm->uart.lock);
 	if (vm->uart.len)
 		emit(vm);
+	spin_unlock(&vm->uart.lock);
 }
 
-void vuart_io(struct vm *vm, u16 port, bool in, u32 *val)
+static void io_locked(struct vm *vm, u16 port, bool in, u32 *val)
 {
 	struct vuart *u = &vm->uart;
 	unsigned reg = port - VUART_BASE;
@@ -90,4 +92,11 @@ void vuart_io(struct vm *vm, u16 port, bool in, u32 *val)
 	case 7: u->scr = b; break;
 	default: break; /* LSR/MSR writes are ignored */
 	}
+}
+
+void vuart_io(struct vm *vm, u16 port, bool in, u32 *val)
+{
+	spin_lock(&vm->uart.lock);
+	io_locked(vm, port, in, val);
+	spin_unlock(&vm->uart.lock);
 }

@@ -5,11 +5,14 @@
 #ifndef UMBRA_KERNEL_VUART_H
 #define UMBRA_KERNEL_VUART_H
 
+#include "kernel/spinlock.h"
 #include "kernel/types.h"
 
 #define VUART_BASE 0x3f8
 
+/* One per VM; the lock serializes the VM's vCPUs (on any CPU). */
 struct vuart {
+	struct spinlock lock;
 	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
 	u32 len;
 	char line[160];

@@ -64,11 +64,24 @@ struct shadow_vm *shadow_vm_create(const struct shadow_env *env, u32 max_pages)
 	return svm;
 }
 
+/* Contract in mm/shadow.h. */
+struct shadow_vm *shadow_nested_vm_create(const struct shadow_env *env, u32 max_pages)
+{
+	struct shadow_vm *svm = shadow_vm_create(env, max_pages);
+
+	if (svm)
+		svm->nested = true;
+	return svm;
+}
+
 static void zap_list(struct shadow_vm *svm, struct shadow_page *head)
 {
 	while (head->lru_next != head)
 		shadow_page_zap(svm, head->lru_next);
 }
+
+static void vcpu_unlink_locked(struct shadow_vcpu *sv);
+static void vcpu_free_frames(struct shadow_vcpu *sv);
 
 /* Contract in mm/shadow.h. Destroys remaining vCPUs too. */
 void shadow_vm_destroy(struct shadow_vm *svm)
@@ -77,8 +90,12 @@ void shadow_vm_destroy(struct shadow_vm *svm)
 		return;
 	SHADOW_LOCK(svm);
 	svm->dying = true;
-	while (svm->vcpus)
-		shadow_vcpu_destroy(svm->vcpus);
+	while (svm->vcpus) {
+		/* not shadow_vcpu_destroy: the lock is held (it never nests) */
+		struct shadow_vcpu *sv = svm->vcpus;
+		vcpu_unlink_locked(sv);
+		vcpu_free_frames(sv);
+	}
 	if (svm->lru.lru_next) {
 		zap_list(svm, &svm->lru);
 		zap_list(svm, &svm->obsolete);
@@ -92,22 +109,25 @@ void shadow_vm_destroy(struct shadow_vm *svm)
 /* Contract in mm/shadow.h. */
 struct shadow_vcpu *shadow_vcpu_create(struct shadow_vm *svm, u32 id)
 {
-	hpa_t pa, low;
+	hpa_t pa, low = 0;
 	struct shadow_vcpu *sv = frame_take(&svm->env, &pa);
 
 	if (!sv)
 		return NULL;
-	if (svm->env.alloc_low_page(svm->env.ctx, &low) != E_OK) {
+	/* A nested MMU's private roots are taken on first use from ordinary
+	 * frames (the hardware nCR3 is 64 bits: no low memory needed). */
+	if (!svm->nested && svm->env.alloc_low_page(svm->env.ctx, &low) != E_OK) {
 		svm->env.free_page(svm->env.ctx, pa);
 		return NULL;
 	}
-	memset(svm->env.p2v(low), 0, PAGE_SIZE);
+	if (low)
+		memset(svm->env.p2v(low), 0, PAGE_SIZE);
 	SHADOW_LOCK(svm);
 	sv->svm = svm;
 	sv->id = id;
 	sv->self_pa = pa;
 	sv->low_frame = low;
-	for (unsigned i = 0; i < SH_PAE_ROOTS; i++) {
+	for (unsigned i = 0; i < SH_PAE_ROOTS && !svm->nested; i++) {
 		/* CR3 bits 31:5 locate a PAE root: 32-byte slots. */
 		sv->pae[i].sp = shadow_page_alloc_private(svm, low + 32 * i);
 		if (!sv->pae[i].sp) {
@@ -126,12 +146,12 @@ struct shadow_vcpu *shadow_vcpu_create(struct shadow_vm *svm, u32 id)
 	return sv;
 }
 
-/* Contract in mm/shadow.h. */
-void shadow_vcpu_destroy(struct shadow_vcpu *sv)
+/* Drop @sv's roots and unlink it (VM lock held); returns its frames'
+ * release to the caller (after the lock). */
+static void vcpu_unlink_locked(struct shadow_vcpu *sv)
 {
 	struct shadow_vm *svm = sv->svm;
 
-	SHADOW_LOCK(svm);
 	svm->epoch++;
 	svm->cur = NULL;
 	sv->root = NULL;
@@ -140,20 +160,48 @@ void shadow_vcpu_destroy(struct shadow_vcpu *sv)
 			shadow_root_put(svm, sv->roots[i].sp);
 		sv->roots[i].sp = NULL;
 	}
-	for (unsigned i = 0; i < SH_PAE_ROOTS; i++)
-		if (sv->pae[i].sp)
-			shadow_page_free_private(svm, sv->pae[i].sp);
+	for (unsigned i = 0; i < SH_PAE_ROOTS; i++) {
+		struct shadow_page *sp = sv->pae[i].sp;
+		if (!sp)
+			continue;
+		hpa_t frame = sp->hpa;
+		shadow_page_free_private(svm, sp);
+		if (sv->pae[i].top) {
+			/* nested: the PDPT-level root and its PML4 are whole
+			 * frames of their own */
+			svm->env.free_page(svm->env.ctx, frame);
+			svm->env.free_page(svm->env.ctx, sv->pae[i].top);
+		}
+	}
 	if (sv->linked) {
 		struct shadow_vcpu **pp = &svm->vcpus;
 		while (*pp != sv)
 			pp = &(*pp)->next;
 		*pp = sv->next;
 		svm->nvcpus--;
+		sv->linked = false;
 	}
 	shadow_commit(svm);
-	SHADOW_UNLOCK(svm);
-	svm->env.free_low_page(svm->env.ctx, sv->low_frame);
+}
+
+static void vcpu_free_frames(struct shadow_vcpu *sv)
+{
+	struct shadow_vm *svm = sv->svm;
+
+	if (sv->low_frame)
+		svm->env.free_low_page(svm->env.ctx, sv->low_frame);
 	svm->env.free_page(svm->env.ctx, sv->self_pa);
+}
+
+/* Contract in mm/shadow.h. */
+void shadow_vcpu_destroy(struct shadow_vcpu *sv)
+{
+	struct shadow_vm *svm = sv->svm;
+
+	SHADOW_LOCK(svm);
+	vcpu_unlink_locked(sv);
+	SHADOW_UNLOCK(svm);
+	vcpu_free_frames(sv);
 }
 
 /* ---------------------------------------------------------------- roots */
@@ -173,7 +221,7 @@ static int select_shared_root(struct shadow_vcpu *sv)
 	struct shadow_vm *svm = sv->svm;
 	const struct gwalk_mode *m = &sv->genv.mode;
 	gfn_t gfn = (sv->genv.cr3 & GENMASK(m->maxphyaddr - 1, PAGE_SHIFT)) >> PAGE_SHIFT;
-	u32 role = m->levels | SH_FMT_LONG << ROLE_FMT_SHIFT | ACC_ALL << ROLE_ACC_SHIFT | shadow_mode_role(m);
+	u32 role = m->levels | SH_FMT_LONG << ROLE_FMT_SHIFT | ACC_ALL << ROLE_ACC_SHIFT | shadow_vm_mode_role(svm, m);
 	struct shadow_root_slot *slot = NULL;
 
 	sv->clock++;
@@ -215,17 +263,49 @@ static int select_shared_root(struct shadow_vcpu *sv)
 	return E_OK;
 }
 
-static void select_private_root(struct shadow_vcpu *sv)
+/* A nested MMU's private root slot gets its frames on first use: a PDPT
+ * (the 4 entries a PAE-level root uses; the rest stay zero, i.e. not
+ * present) and a PML4 whose entry 0 points to it, so the hardware walks
+ * its usual 4-level format (DESIGN.md §5.1, §6). */
+static int nested_slot_init(struct shadow_vm *svm, struct shadow_pae_root *slot)
+{
+	hpa_t pdpt, top;
+
+	if (slot->sp)
+		return E_OK;
+	if (!frame_take(&svm->env, &pdpt))
+		return E_NOMEM;
+	u64 *pml4 = frame_take(&svm->env, &top);
+	if (!pml4) {
+		svm->env.free_page(svm->env.ctx, pdpt);
+		return E_NOMEM;
+	}
+	slot->sp = shadow_page_alloc_private(svm, pdpt);
+	if (!slot->sp) {
+		svm->env.free_page(svm->env.ctx, pdpt);
+		svm->env.free_page(svm->env.ctx, top);
+		return E_NOMEM;
+	}
+	pml4[0] = pdpt | SPTE_TABLE;
+	slot->top = top;
+	slot->valid = false;
+	svm->st.private_root_allocs += 2;
+	return E_OK;
+}
+
+static int select_private_root(struct shadow_vcpu *sv)
 {
 	struct shadow_vm *svm = sv->svm;
 	const struct gwalk_mode *m = &sv->genv.mode;
 	unsigned fmt = sh_fmt(m);
-	u32 role = 3 | fmt << ROLE_FMT_SHIFT | shadow_mode_role(m);
+	u32 role = 3 | fmt << ROLE_FMT_SHIFT | shadow_vm_mode_role(svm, m);
 	gfn_t gfn = fmt == SH_FMT_32 ? (sv->genv.cr3 & GENMASK(31, 12)) >> PAGE_SHIFT : 0;
 	u64 key[4] = { 0, 0, 0, 0 };
 	struct shadow_pae_root *slot = NULL;
 
-	if (fmt == SH_FMT_PAE)
+	if (fmt == SH_FMT_PAE && sv->genv.pdpte_in_memory)
+		key[0] = sv->genv.cr3 & GENMASK(31, 5); /* PDPTEs are read from there on every walk */
+	else if (fmt == SH_FMT_PAE)
 		memcpy(key, sv->genv.pdpte, sizeof(key));
 	sv->clock++;
 	for (unsigned i = 0; i < SH_PAE_ROOTS; i++) {
@@ -234,15 +314,29 @@ static void select_private_root(struct shadow_vcpu *sv)
 		    !memcmp(r->key, key, sizeof(key))) {
 			r->last_use = sv->clock;
 			sv->root = r->sp;
+			sv->pae_top = r->top;
 			svm->st.root_hits++;
-			return;
+			return E_OK;
 		}
 		if (!slot || (slot->valid && (!r->valid || r->last_use < slot->last_use)))
 			slot = r;
 	}
+	/* A nested MMU reuses the frames of a slot it already holds before
+	 * taking frames for another. */
+	if (svm->nested && !(slot->sp && (!slot->valid || sp_obsolete(svm, slot->sp)))) {
+		for (unsigned i = 0; i < SH_PAE_ROOTS; i++) {
+			struct shadow_pae_root *r = &sv->pae[i];
+			if (r->sp && (!r->valid || sp_obsolete(svm, r->sp))) {
+				slot = r;
+				break;
+			}
+		}
+	}
 	/* Re-key the least recently used slot. Its entries may point to
 	 * pages of an older generation: unlink them first. */
 	svm->st.root_misses++;
+	if (svm->nested && nested_slot_init(svm, slot) != E_OK)
+		return E_NOMEM;
 	for (unsigned i = 0; i < slot->sp->nents; i++)
 		shadow_clear_spte(svm, slot->sp, i);
 	slot->sp->role = role;
@@ -252,6 +346,8 @@ static void select_private_root(struct shadow_vcpu *sv)
 	slot->valid = true;
 	slot->last_use = sv->clock;
 	sv->root = slot->sp;
+	sv->pae_top = slot->top;
+	return E_OK;
 }
 
 /* Choose the root for sv->genv and describe it in sv->hw. */
@@ -265,10 +361,14 @@ static int select_root(struct shadow_vcpu *sv)
 		if (r != E_OK)
 			return r;
 	} else {
-		select_private_root(sv);
+		int r = select_private_root(sv);
+		if (r != E_OK)
+			return r;
 	}
-	sv->hw.cr3 = sv->root->hpa;
-	sv->hw.pae = !shared;
+	sv->pae_shape = !shared;
+	/* A nested MMU's hardware format is always 4-level (the host's). */
+	sv->hw.cr3 = (!shared && sv->svm->nested) ? sv->pae_top : sv->root->hpa;
+	sv->hw.pae = !shared && !sv->svm->nested;
 	sv->hw.la57 = shared && m->levels == 5;
 	sv->hw.smep = (m->flags & GWALK_M_SMEP) != 0;
 	sv->hw.smap = (m->flags & GWALK_M_SMAP) != 0;
@@ -294,10 +394,12 @@ int shadow_set_mode(struct shadow_vcpu *sv, const struct gwalk_mode *mode, u64 c
 	memset(&sv->genv, 0, sizeof(sv->genv));
 	sv->genv.mode = *mode;
 	sv->genv.cr3 = cr3;
-	if (mode->format == GWALK_FMT_PAE && pdpte)
+	if (svm->nested && mode->format == GWALK_FMT_PAE)
+		sv->genv.pdpte_in_memory = true; /* AMD nested PAE tables (APM §15.25.5) */
+	else if (mode->format == GWALK_FMT_PAE && pdpte)
 		memcpy(sv->genv.pdpte, pdpte, sizeof(sv->genv.pdpte));
 	sv->have_mode = true;
-	shadow_mode_remember(svm, mode, shadow_mode_role(mode));
+	shadow_mode_remember(svm, mode, shadow_vm_mode_role(svm, mode));
 	shadow_sync_all(svm);
 	r = select_root(sv);
 	if (r == E_OK) {
@@ -320,6 +422,13 @@ bool shadow_reload(struct shadow_vcpu *sv, struct shadow_hw *hw)
 	bool changed = false;
 
 	if (!sv->have_mode)
+		return false;
+	/* Without the lock: the root this vCPU pinned cannot go away, and a
+	 * generation bump racing with this check also posts a TLB flush to
+	 * every vCPU, which makes its entry back out and come here again
+	 * (kernel/vcpu_sync.h). */
+	if (sv->root && !sp_obsolete(svm, sv->root) &&
+	    __atomic_load_n(&svm->obsolete.lru_next, __ATOMIC_ACQUIRE) == &svm->obsolete)
 		return false;
 	SHADOW_LOCK(svm);
 	svm->epoch++;

@@ -26,8 +26,9 @@
  * page table.
  *
  * Locking: one lock per VM (struct shadow_vm) protects everything in it;
- * private roots are touched only by their owning vCPU. (Single CPU today;
- * the lock points are marked SHADOW_LOCK in mm/shadow*.c.)
+ * each public function below takes it (mm/shadow_priv.h, SHADOW_LOCK), so
+ * a VM's vCPUs may call them from several CPUs at once. A vCPU's state
+ * (struct shadow_vcpu) is used only by that vCPU's CPU.
  *
  * Files: shadow.c (VM/vCPU, roots, generation), shadow_page.c (pages,
  * lookups, entry lists, zap, LRU), shadow_sync.c (deriving entries, unsync,
@@ -124,6 +125,22 @@ struct shadow_vcpu;
  * so that what is pinned always fits). NULL when out of memory. Each page
  * costs two frames (table + entry links); private roots are not counted. */
 struct shadow_vm *shadow_vm_create(const struct shadow_env *env, u32 max_pages);
+/* A nested MMU (DESIGN.md §6): the "guest tables" are an L1 hypervisor's
+ * nested page tables (npt12: guest-virtual = L2 guest-physical, guest-
+ * physical = L1 guest-physical) and the shadow is npt02, which the
+ * hardware walks as nested page tables. Differences from a shadow MMU:
+ *  - every role carries ROLE_NESTED;
+ *  - nothing is write-tracked: the owner resynchronizes (shadow_zap_all)
+ *    at the L1's TLB flushes, as the APM lets cached nested translations
+ *    lag behind table edits until then (see kernel/nested_mmu.c);
+ *  - npt12 in PAE format is walked with its PDPTEs in memory (AMD has no
+ *    nested PDPTE registers) and 32-bit/PAE npt12 get private PAE-level
+ *    roots in ordinary frames under private PML4s, taken on first use:
+ *    shadow_hw.cr3 is then always a 4-level root and shadow_hw.pae false;
+ *  - callers walk with GWALK_USER (nested walks are user accesses) and a
+ *    mode without SMEP/SMAP/PKE.
+ * private_root_allocs counts the private upper-level frames (2 per slot). */
+struct shadow_vm *shadow_nested_vm_create(const struct shadow_env *env, u32 max_pages);
 /* Free everything, destroying remaining vCPUs first. No TLB flushes: the
  * VM no longer runs. */
 void shadow_vm_destroy(struct shadow_vm *svm);

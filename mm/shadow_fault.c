@@ -96,7 +96,7 @@ static void install(struct shadow_vcpu *sv, const struct gwalk_result *w, u32 ac
 	struct shadow_vm *svm = sv->svm;
 	const struct gwalk_mode *m = &sv->genv.mode;
 	gfn_t gfn = w->gpa >> PAGE_SHIFT;
-	bool pae = sv->hw.pae;
+	bool pae = sv->pae_shape; /* a PAE-level root, maybe under a private PML4 */
 	unsigned level = pae ? 3 : m->levels;
 	struct shadow_page *sp = sv->root;
 	/* Per guest level: the shadow entry built for it (to undo). */
@@ -145,7 +145,9 @@ static void install(struct shadow_vcpu *sv, const struct gwalk_result *w, u32 ac
 				res->status = SPF_KILL; /* E_NOMEM from env */
 				return;
 			}
-			u64 link = child->hpa | ((sp->flags & SP_PRIVATE) ? PTE_P : SPTE_TABLE);
+			/* Hardware PAE PDPTEs take P only; a nested MMU's PDPT
+			 * is a long-mode table (all accesses user, §15.25.5). */
+			u64 link = child->hpa | (((sp->flags & SP_PRIVATE) && !svm->nested) ? PTE_P : SPTE_TABLE);
 			shadow_set_spte(svm, sp, idx, link, child, 0);
 			if (indirect) {
 				psp[level] = sp;

@@ -382,6 +382,10 @@ void shadow_clear_spte(struct shadow_vm *svm, struct shadow_page *sp, unsigned i
 /* Contract in mm/shadow_priv.h. */
 bool shadow_gfn_write_protected(struct shadow_vm *svm, gfn_t gfn)
 {
+	/* A nested MMU tracks nothing: its pages are resynchronized at the
+	 * L1's TLB flushes instead (kernel/nested_mmu.c). */
+	if (svm->nested)
+		return false;
 	for (struct shadow_page *sp = shadow_gfn_first(svm, gfn); sp; sp = sp->hash_next)
 		if (sp->gfn == gfn && !(sp->role & ROLE_DIRECT) && !(sp->flags & SP_UNSYNC))
 			return true;
@@ -391,7 +395,7 @@ bool shadow_gfn_write_protected(struct shadow_vm *svm, gfn_t gfn)
 /* Contract in mm/shadow_priv.h. */
 void shadow_write_protect(struct shadow_vm *svm, gfn_t gfn)
 {
-	u32 *head = shadow_rmap_head(svm, gfn, false);
+	u32 *head = svm->nested ? NULL : shadow_rmap_head(svm, gfn, false);
 
 	if (!head)
 		return;

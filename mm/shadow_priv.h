@@ -29,11 +29,42 @@
 #include "mm/pt.h"
 #include "mm/shadow.h"
 
-/* Lock points: one lock per VM protects every shared structure; private
- * roots and the per-vCPU caches are touched only by their owner. Umbra is
- * single-CPU today: these mark where the VM lock is taken and dropped. */
-#define SHADOW_LOCK(svm) ((void)(svm))
-#define SHADOW_UNLOCK(svm) ((void)(svm))
+/* The VM lock (a ticket lock: fair, so a vCPU faulting in a loop cannot
+ * starve another). Every public entry point takes it once (SHADOW_LOCK
+ * ... SHADOW_UNLOCK) and no public function calls another, so it never
+ * nests. It protects every shared structure: the hash, pages and their
+ * entry lists, rmaps, the LRU, the generation, the stats, and the
+ * entries of private roots (a zap unlinks a child from every parent,
+ * private roots included). What only the owning vCPU touches needs no
+ * lock, but takes it anyway inside the public calls: the choice among
+ * its private roots and its root cache. env callbacks run under it: the
+ * frame allocator (its own lock nests inside this one) and flush_tlb,
+ * which may wait for other CPUs to leave guest mode; they never wait for
+ * this lock in guest mode, so that wait always ends
+ * (kernel/vcpu_sync.h). */
+struct sh_lock {
+	u32 next, owner;
+};
+#ifdef UMBRA_HOST
+#include <sched.h>
+/* Host tests run vCPU threads on fewer cores than threads: a waiter must
+ * let the ticket holder run (a CPU in the kernel is never preempted). */
+#define sh_relax() sched_yield()
+#else
+#define sh_relax() __builtin_ia32_pause()
+#endif
+static inline void sh_lock_take(struct sh_lock *l)
+{
+	u32 me = __atomic_fetch_add(&l->next, 1, __ATOMIC_ACQUIRE);
+	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
+		sh_relax();
+}
+static inline void sh_lock_drop(struct sh_lock *l)
+{
+	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
+}
+#define SHADOW_LOCK(svm) sh_lock_take(&(svm)->lock)
+#define SHADOW_UNLOCK(svm) sh_lock_drop(&(svm)->lock)
 
 #define SPTE_ENTRIES 512
 #define SH_NO_ID 0u
@@ -72,7 +103,9 @@
 #define ROLE_PKEY_SHIFT 17         /* direct pages: the large leaf's key */
 #define ROLE_PKEY_MASK (15u << ROLE_PKEY_SHIFT)
 #define ROLE_DIRTY BIT(21)         /* direct pages: the large leaf's D flag */
-#define ROLE_MODE_MASK (ROLE_WP | ROLE_NXE | ROLE_SMEP | ROLE_SMAP | ROLE_PSE | ROLE_PKE)
+#define ROLE_NESTED BIT(22)        /* shadows an L1 hypervisor's nested page
+				    * table (npt12): part of npt02 */
+#define ROLE_MODE_MASK (ROLE_WP | ROLE_NXE | ROLE_SMEP | ROLE_SMAP | ROLE_PSE | ROLE_PKE | ROLE_NESTED)
 
 /* Guest format classes (8-byte 4- and 5-level tables are identical). */
 enum { SH_FMT_OFF = 0, SH_FMT_32 = 1, SH_FMT_PAE = 2, SH_FMT_LONG = 3 };
@@ -121,6 +154,7 @@ struct shadow_page {
  * is the guest page directory. */
 struct shadow_pae_root {
 	struct shadow_page *sp;   /* descriptor from the pool, SP_PRIVATE */
+	hpa_t top;                /* nested MMU: the private PML4 above it */
 	bool valid;               /* sp->role, gfn and key describe it */
 	u64 key[4];               /* PAE: the PDPTE registers */
 	u64 last_use;
@@ -137,6 +171,9 @@ struct shadow_vcpu {
 	struct gwalk_env genv;    /* the guest's paging state */
 	bool have_mode;
 	struct shadow_page *root; /* current root (shared or private) */
+	bool pae_shape;           /* root is a private PAE-level root (walks
+				   * start at level 3 with 4 entries) */
+	hpa_t pae_top;            /* nested MMU: the PML4 above that root */
 	struct shadow_hw hw;
 	u64 clock;
 	hpa_t low_frame;          /* holds the PAE roots */
@@ -155,6 +192,7 @@ struct shadow_mode_slot {
 };
 
 struct shadow_vm {
+	struct sh_lock lock;      /* see SHADOW_LOCK */
 	struct shadow_env env;
 	struct gwalk_ops gops;    /* guest memory for gwalk, through env */
 	u32 max_pages;
@@ -188,6 +226,10 @@ struct shadow_vm {
 	u64 meta_frames;          /* frames held for bookkeeping */
 	hpa_t self_pa;            /* the frame holding this struct */
 	u32 nvcpus;
+	bool nested;              /* a nested MMU (npt02, shadow_nested_
+				   * vm_create): no write tracking, private
+				   * roots in ordinary frames under private
+				   * PML4s, every role has ROLE_NESTED */
 };
 
 
@@ -298,6 +340,11 @@ bool shadow_gpte_gpa(const struct shadow_page *sp, unsigned idx, gpa_t *gpa, uns
 bool shadow_child_key(struct shadow_vm *svm, const struct shadow_page *sp, unsigned idx, u64 gpte,
 		      const struct gwalk_mode *m, gfn_t *gfn, u32 *role);
 u32 shadow_mode_role(const struct gwalk_mode *m);
+/* shadow_mode_role plus the VM's own role bits (ROLE_NESTED). */
+static inline u32 shadow_vm_mode_role(const struct shadow_vm *svm, const struct gwalk_mode *m)
+{
+	return shadow_mode_role(m) | (svm->nested ? ROLE_NESTED : 0);
+}
 unsigned shadow_hw_index(bool pae, gva_t gva, unsigned level);
 
 #endif

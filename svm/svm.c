@@ -21,19 +21,11 @@
 #include "mm/kmem.h"
 #include "mm/pmm.h"
 #include "mm/pt.h"
+#include "svm/nested.h"
+#include "svm/svm_priv.h"
 #include "svm/vmcb.h"
 
-void svm_vmrun(u64 vmcb_pa, struct vcpu_regs *regs, u64 host_vmcb_pa);
-
-/* CPUID 8000_000Ah EDX feature bits (APM vol. 3, CPUID Fn8000_000A). */
-#define SVM_FEAT_NPT BIT(0)
-#define SVM_FEAT_LBRV BIT(1)
-#define SVM_FEAT_NRIPS BIT(3)
-#define SVM_FEAT_VMCB_CLEAN BIT(5)
-#define SVM_FEAT_FLUSH_BY_ASID BIT(6)
-#define SVM_FEAT_DECODE_ASSISTS BIT(7)
-#define SVM_FEAT_PAUSE_FILTER BIT(10)
-#define SVM_FEAT_VGIF BIT(16)
+/* svm_vmrun, SVM_FEAT_*, struct svm_vcpu: svm/svm_priv.h */
 
 static struct {
 	u32 features;
@@ -48,15 +40,6 @@ struct svm_cpu {
 };
 static struct svm_cpu svm_cpus[MAX_CPUS];
 
-struct svm_vcpu {
-	struct vmcb *vmcb;
-	hpa_t vmcb_pa;
-	u32 asid;
-	bool flush;       /* TLB flush needed at next VMRUN */
-	u64 efer;         /* the guest's view of EFER (SVME hidden) */
-	u64 exit_rip;     /* RIP at the last exit */
-};
-
 static hpa_t iopm_pa, msrpm_pa; /* shared, read-only after set-up */
 static u32 next_asid = 1;
 
@@ -68,6 +51,27 @@ static inline struct svm_vcpu *svm(struct vcpu *v)
 static bool has(u32 f)
 {
 	return (svm_caps.features & f) != 0;
+}
+
+/* For svm/nested.c (svm/svm_priv.h). */
+bool svm_has_feature(u32 f)
+{
+	return has(f);
+}
+
+u32 svm_asid_alloc(void)
+{
+	return next_asid < svm_caps.nasid ? next_asid++ : 0;
+}
+
+hpa_t svm_iopm_pa(void)
+{
+	return iopm_pa;
+}
+
+hpa_t svm_msrpm_pa(void)
+{
+	return msrpm_pa;
 }
 
 static int svm_probe(void)
@@ -139,60 +143,12 @@ static void seg_to_vmcb(struct vmcb_seg *d, const struct seg_desc *s)
 	d->base = s->base;
 }
 
-static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
+/* The architectural state @bs into the VMCB save area (no event
+ * pending, no interrupt shadow). */
+static void load_state(struct vcpu *v, const struct vcpu_boot_state *bs)
 {
-	struct svm_vcpu *s = kzalloc(sizeof(*s));
-	if (!s)
-		return E_NOMEM;
-	if (pmm_alloc_zeroed(0, PMM_NORMAL, &s->vmcb_pa)) {
-		kfree(s);
-		return E_NOMEM;
-	}
-	s->vmcb = phys_to_virt(s->vmcb_pa);
-	/* One ASID per vCPU, never reused while the vCPU lives; ASID 0 is
-	 * the host's and illegal for VMRUN (§15.5.1). */
-	if (next_asid >= svm_caps.nasid) {
-		pmm_free(s->vmcb_pa, 0);
-		kfree(s);
-		return E_NOMEM;
-	}
-	s->asid = next_asid++;
-	s->flush = true;
-	v->arch = s;
-
-	struct vmcb_control *c = &s->vmcb->ctl;
+	struct svm_vcpu *s = svm(v);
 	struct vmcb_save *st = &s->vmcb->save;
-	c->intercept_misc1 = INTERCEPT1_INTR | INTERCEPT1_NMI | INTERCEPT1_SMI | INTERCEPT1_INIT |
-			     INTERCEPT1_CPUID | INTERCEPT1_INVD | INTERCEPT1_HLT | INTERCEPT1_INVLPGA |
-			     INTERCEPT1_IOIO | INTERCEPT1_MSR | INTERCEPT1_TASK_SWITCH | INTERCEPT1_FERR_FREEZE |
-			     INTERCEPT1_SHUTDOWN | INTERCEPT1_RDPMC;
-	/* VMRUN must be intercepted or VMRUN fails (§15.5.1). */
-	c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD | INTERCEPT2_VMSAVE |
-			     INTERCEPT2_STGI | INTERCEPT2_CLGI | INTERCEPT2_SKINIT | INTERCEPT2_XSETBV |
-			     INTERCEPT2_MONITOR | INTERCEPT2_MWAIT | INTERCEPT2_MWAIT_COND | INTERCEPT2_WBINVD;
-	if (!(cpuid(0x80000001).edx & BIT(27)))
-		c->intercept_misc2 |= INTERCEPT2_RDTSCP;
-	/* #MC is always the host's (machine checks are not the guest's).
-	 * #GP is intercepted for VMs without nested SVM: the real EFER.SVME
-	 * is 1 (§15.5.1), so an SVM instruction at CPL > 0 raises #GP where
-	 * the guest, whose EFER.SVME is 0, must see #UD (kernel/exit.c). */
-	c->intercept_exc = BIT(18) | (v->vm->cfg.nested ? 0 : BIT(13));
-	c->iopm_base_pa = iopm_pa;
-	c->msrpm_base_pa = msrpm_pa;
-	c->asid = s->asid;
-	c->int_ctl = V_INTR_MASKING;
-	if (v->vm->cfg.paging == PAGING_TDP) {
-		c->np_enable = 1;
-		c->n_cr3 = v->vm->tdp_root;
-	} else {
-		/* Shadow paging: Umbra owns CR0/CR3/CR4 (reads and writes are
-		 * intercepted: SVM has no read shadows), INVLPG and #PF. The
-		 * CR0 selective-write intercept is implied by the full one. */
-		c->intercept_cr = BIT(0) | BIT(3) | BIT(4) | BIT(16) | BIT(19) | BIT(20);
-		c->intercept_exc |= BIT(14);
-		c->intercept_misc1 |= INTERCEPT1_INVLPG;
-	}
-
 	seg_to_vmcb(&st->es, &bs->seg[SEG_ES]);
 	seg_to_vmcb(&st->cs, &bs->seg[SEG_CS]);
 	seg_to_vmcb(&st->ss, &bs->seg[SEG_SS]);
@@ -215,6 +171,80 @@ static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 	st->dr7 = 0x400;
 	st->g_pat = 0x0007040600070406ULL; /* power-on PAT */
 	v->regs = bs->regs;
+	s->vmcb->ctl.event_inj = 0;
+	s->vmcb->ctl.int_state = 0;
+	s->flush = true;
+}
+
+static int svm_vcpu_set_state(struct vcpu *v, const struct vcpu_boot_state *bs)
+{
+	load_state(v, bs);
+	return E_OK;
+}
+
+static bool svm_event_queued(struct vcpu *v)
+{
+	return (svm(v)->vmcb->ctl.event_inj & EVENTINJ_VALID) != 0;
+}
+
+static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
+{
+	struct svm_vcpu *s = kzalloc(sizeof(*s));
+	if (!s)
+		return E_NOMEM;
+	if (pmm_alloc_zeroed(0, PMM_NORMAL, &s->vmcb_pa)) {
+		kfree(s);
+		return E_NOMEM;
+	}
+	s->vmcb = phys_to_virt(s->vmcb_pa);
+	/* One ASID per vCPU, never reused while the vCPU lives; ASID 0 is
+	 * the host's and illegal for VMRUN (§15.5.1). */
+	if (next_asid >= svm_caps.nasid) {
+		pmm_free(s->vmcb_pa, 0);
+		kfree(s);
+		return E_NOMEM;
+	}
+	s->asid = next_asid++;
+	s->flush = true;
+	v->arch = s;
+
+	struct vmcb_control *c = &s->vmcb->ctl;
+	c->intercept_misc1 = INTERCEPT1_INTR | INTERCEPT1_NMI | INTERCEPT1_SMI | INTERCEPT1_INIT |
+			     INTERCEPT1_CPUID | INTERCEPT1_INVD | INTERCEPT1_HLT | INTERCEPT1_INVLPGA |
+			     INTERCEPT1_IOIO | INTERCEPT1_MSR | INTERCEPT1_TASK_SWITCH | INTERCEPT1_FERR_FREEZE |
+			     INTERCEPT1_SHUTDOWN | INTERCEPT1_RDPMC;
+	/* VMRUN must be intercepted or VMRUN fails (§15.5.1). */
+	c->intercept_misc2 = INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD | INTERCEPT2_VMSAVE |
+			     INTERCEPT2_STGI | INTERCEPT2_CLGI | INTERCEPT2_SKINIT | INTERCEPT2_XSETBV |
+			     INTERCEPT2_MONITOR | INTERCEPT2_MWAIT | INTERCEPT2_MWAIT_COND | INTERCEPT2_WBINVD;
+	if (!(cpuid(0x80000001).edx & BIT(27)))
+		c->intercept_misc2 |= INTERCEPT2_RDTSCP;
+	/* #MC is always the host's (machine checks are not the guest's).
+	 * #GP is intercepted: the real EFER.SVME is 1 (§15.5.1), so an SVM
+	 * instruction at CPL > 0 raises #GP where a guest whose EFER.SVME is
+	 * 0 (every VM without nested SVM, a nested=on L1 before it sets
+	 * SVME) must see #UD (kernel/exit.c). vmcb02 has it only when the
+	 * L1 asks (svm/nested.c). */
+	c->intercept_exc = BIT(18) | BIT(13);
+	c->iopm_base_pa = iopm_pa;
+	c->msrpm_base_pa = msrpm_pa;
+	c->asid = s->asid;
+	c->int_ctl = V_INTR_MASKING;
+	if (v->vm->cfg.paging == PAGING_TDP) {
+		c->np_enable = 1;
+		c->n_cr3 = v->vm->tdp_root;
+	} else {
+		/* Shadow paging: Umbra owns CR0/CR3/CR4 (reads and writes are
+		 * intercepted: SVM has no read shadows), INVLPG and #PF. The
+		 * CR0 selective-write intercept is implied by the full one. */
+		c->intercept_cr = BIT(0) | BIT(3) | BIT(4) | BIT(16) | BIT(19) | BIT(20);
+		c->intercept_exc |= BIT(14);
+		c->intercept_misc1 |= INTERCEPT1_INVLPG;
+	}
+
+	load_state(v, bs);
+	if (v->vm->cfg.nested)
+		return nested_svm_vcpu_create(v); /* svm_vcpu_destroy frees a half-made one */
 	return E_OK;
 }
 
@@ -223,6 +253,8 @@ static void svm_vcpu_destroy(struct vcpu *v)
 	struct svm_vcpu *s = svm(v);
 	if (!s)
 		return;
+	if (v->nested)
+		nested_svm_vcpu_destroy(v);
 	for (u32 i = 0; i < MAX_CPUS; i++)
 		if (svm_cpus[i].last == v)
 			svm_cpus[i].last = NULL;
@@ -336,6 +368,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 {
 	struct svm_vcpu *s = svm(v);
 	struct svm_cpu *sc = this_cpu()->backend;
+	if (v->nested && nested_svm_before_run(v, e))
+		return;
 	struct vmcb *vmcb = s->vmcb;
 
 	vmcb->save.rax = v->regs.gpr[GPR_RAX];
@@ -378,6 +412,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	 * EVENTINJ. QEMU leaves stale bits with V=0, so test V first. */
 	u64 ii = vmcb->ctl.exitintinfo;
 	vmcb->ctl.event_inj = (ii & EVENTINJ_VALID) ? ii : 0;
+	if (v->nested)
+		nested_svm_after_exit(v, e);
 }
 
 static void svm_inject_event(struct vcpu *v, u8 vector, bool is_irq, bool has_error, u32 error)
@@ -399,6 +435,8 @@ static void svm_inject_event(struct vcpu *v, u8 vector, bool is_irq, bool has_er
  * and closes the window, which clears V_IRQ again. */
 static void svm_irq_window(struct vcpu *v, bool open)
 {
+	if (v->nested && nested_svm_irq_window(v, open))
+		return;
 	struct vmcb_control *c = &svm(v)->vmcb->ctl;
 	const u64 bits = V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT);
 	if (open) {
@@ -521,6 +559,8 @@ static void svm_set_hw_paging(struct vcpu *v, u64 cr0, u64 cr3, u64 cr4, u64 efe
 
 static void svm_flush_tlb(struct vcpu *v)
 {
+	if (v->nested && nested_svm_flush_tlb(v))
+		return;
 	svm(v)->flush = true;
 }
 
@@ -550,4 +590,10 @@ const struct backend_ops svm_backend_ops = {
 	.set_hw_paging = svm_set_hw_paging,
 	.flush_tlb = svm_flush_tlb,
 	.tdp_format = svm_tdp_format,
+	.nested_cpuid = nested_svm_cpuid,
+	.nested_msr = nested_svm_msr,
+	.nested_insn = nested_svm_insn,
+	.vcpu_set_state = svm_vcpu_set_state,
+	.event_queued = svm_event_queued,
+	.paged_real_mode = true,
 };

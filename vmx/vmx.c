@@ -1243,6 +1243,37 @@ static void vmx_set_hw_paging(struct vcpu *v, u64 cr0, u64 cr3, u64 cr4, u64 efe
 	sync_ia32e(s, efer);
 }
 
+/* An AP started by a SIPI (kernel/vcpu_mp.c): real mode needs the
+ * unrestricted-guest control (SDM vol. 3C §27.2.1.1: CR0.PE=0 is allowed
+ * only with it), which Umbra sets only with EPT. */
+static int vmx_vcpu_set_state(struct vcpu *v, const struct vcpu_boot_state *bs)
+{
+	struct vmx_vcpu *s = vmx(v);
+	if (vmx_load(s))
+		return E_NOTSUP;
+	if (!(bs->cr0 & CR0_PE) && !(vmr(s, PROC2_CONTROLS) & PROC2_UNRESTRICTED))
+		return E_NOTSUP;
+	s->err = 0;
+	write_guest_state(s, bs, !s->eptp);
+	vmw(s, ENTRY_INTR_INFO, 0);
+	sync_ia32e(s, bs->efer);
+	if (s->err) {
+		format_rw_error(s, "SIPI state");
+		kprintf("vmx: vCPU %u: %s\n", v->id, s->why);
+		return E_NOTSUP;
+	}
+	v->regs = bs->regs;
+	s->cr2 = 0;
+	s->flush = true;
+	return E_OK;
+}
+
+static bool vmx_event_queued(struct vcpu *v)
+{
+	struct vmx_vcpu *s = vmx(v);
+	return !vmx_load(s) && (vmr(s, ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
 static void vmx_flush_tlb(struct vcpu *v)
 {
 	vmx(v)->flush = true;
@@ -1293,4 +1324,6 @@ const struct backend_ops vmx_backend_ops = {
 	.set_hw_paging = vmx_set_hw_paging,
 	.flush_tlb = vmx_flush_tlb,
 	.tdp_format = vmx_tdp_format,
+	.vcpu_set_state = vmx_vcpu_set_state,
+	.event_queued = vmx_event_queued,
 };

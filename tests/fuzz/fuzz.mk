@@ -18,7 +18,7 @@
 
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
-FUZZ_ALL     := mb2 mb1 cmdline gwalk x86_dec x86_emu pt pmm
+FUZZ_ALL     := mb2 mb1 cmdline gwalk x86_dec x86_emu pt pmm nested_check
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 # FUZZ_MOD_x: instrumented (code under test); FUZZ_HARN_x: not.
@@ -40,6 +40,8 @@ FUZZ_MOD_pt       := mm/pt.c
 FUZZ_HARN_pt      := tests/fuzz/fuzz_pt.c
 FUZZ_MOD_pmm      := mm/pmm.c
 FUZZ_HARN_pmm     := tests/fuzz/fuzz_pmm.c
+FUZZ_MOD_nested_check  := svm/nested_check.c
+FUZZ_HARN_nested_check := tests/fuzz/fuzz_nested_check.c
 
 # The decoder's length oracle: LLVM's disassembler, from libLLVM (which
 # clang itself uses), when present.

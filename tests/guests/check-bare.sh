@@ -4,6 +4,7 @@
 # depend on the amount of RAM (-m 64M and -m 128M must print the same).
 #
 #   tests/guests/check-bare.sh [NAME...]      default: every build/guests/*.elf
+#   SMP=4 tests/guests/check-bare.sh smpwake  the multi-CPU guests with 4 CPUs
 #
 # Needs build/guests/NAME.elf (make guests). Logs: build/guests/NAME.bare*.log
 # Prints "PASS: bare/NAME" or "FAIL: bare/NAME (why)" per guest and exits
@@ -17,11 +18,13 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 
 # run NAME MEM LOG: boots the guest; its status goes to LOG.status.
+# The multi-CPU guests (smpwake, ptshare) get two CPUs, or SMP=N.
 run() {
-	local t=60 args=""
+	local t=60 args="" smp=1
 	[ "$1" = spin ] && t=10
 	[ "$1" = hello ] && args="seed=7 verbose"
-	timeout "$t" qemu-system-x86_64 -M pc -cpu max -m "$2" \
+	case $1 in smpwake|ptshare) smp=${SMP:-2} ;; esac
+	timeout "$t" qemu-system-x86_64 -M pc -cpu max -smp "$smp" -m "$2" \
 		-kernel "$out/$1.elf" -append "$args" -display none \
 		-serial stdio -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 >"$3" 2>"$3.err" </dev/null

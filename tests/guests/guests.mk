@@ -6,7 +6,7 @@
 # linked with the guest library (tests/guests/lib/) and the kernel's own
 # printf engine and string functions compiled for 32-bit.
 
-GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio ctxswitch hypercall platform access forklike largepages lapic hostile-selfmap canary hostile-rsvd randpaging hostile-tables hostile-svm hostile-triple3 hostile-spaces hostile-ports
+GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio ctxswitch hypercall platform access forklike largepages lapic hostile-selfmap canary hostile-rsvd randpaging hostile-tables hostile-svm hostile-triple3 hostile-spaces hostile-ports smpwake ptshare nested64 nestedpae nested32 nestednonpt
 GUEST_ELFS := $(patsubst %,$(B)/guests/%.elf,$(GUEST_NAMES))
 GB := $(B)/guests/obj
 
@@ -31,7 +31,8 @@ GLDFLAGS := -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
 
 GUEST_LIB_OBJS := $(GB)/tests/guests/lib/entry.asm.o \
 	$(GB)/tests/guests/lib/lib.c.o $(GB)/tests/guests/lib/paging.c.o \
-	$(GB)/kernel/fmt.c.o $(GB)/kernel/string.c.o
+	$(GB)/kernel/fmt.c.o $(GB)/kernel/string.c.o \
+	$(GB)/tests/guests/lib/smp.c.o $(GB)/tests/guests/lib/ap_tramp.asm.o
 
 guests: $(GUEST_ELFS)
 
@@ -45,9 +46,14 @@ $(GB)/%.asm.o: %.asm
 	@echo "  NASM32  $<"
 	@$(NASM) $(GNASMFLAGS) -MD $(@:.o=.d) $< -o $@
 
+# The nested-SVM guests (thin NAME.c files including nested-common.c) share
+# their assembly: VMRUN stubs and L2 code.
+NESTED_GUEST_NAMES := nested64 nestedpae nested32 nestednonpt
+
 # $(call guest_objs,NAME): the guest's own objects.
 guest_objs = $(GB)/tests/guests/$(1).c.o \
-	$(if $(wildcard tests/guests/$(1).asm),$(GB)/tests/guests/$(1).asm.o)
+	$(if $(wildcard tests/guests/$(1).asm),$(GB)/tests/guests/$(1).asm.o) \
+	$(if $(filter $(1),$(NESTED_GUEST_NAMES)),$(GB)/tests/guests/nested-common.asm.o)
 
 define GUEST_RULE
 $(B)/guests/$(1).elf: $(call guest_objs,$(1)) $(GUEST_LIB_OBJS) tests/guests/lib/guest.ld
