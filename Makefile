@@ -69,24 +69,27 @@ DEMO_GUESTS := \
 	-g "$(B)/guests/pae.elf name=pae-shadow paging=shadow mem=32M" \
 	-g "$(B)/guests/pae.elf name=pae-tdp mem=32M" \
 	-g "$(B)/guests/nestedpae.elf name=nested-pae-l1 nested=on mem=64M" \
+	-g "$(B)/guests/smpwake.elf name=smp-2vcpu vcpus=2 mem=32M" \
 	-g "$(B)/guests/triplefault.elf name=triplefault mem=16M"
 demo-iso: $(B)/demo.iso
 $(B)/demo.iso: $(B)/umbra.elf guests tools/umbra-iso
 	tools/umbra-iso -o $@ -c "$(UMBRA_ARGS)" $(DEMO_GUESTS)
 
 # KVM when /dev/kvm is usable and the host CPU has SVM or VMX to pass on
-# (nested virtualization), else TCG -cpu max.
+# (nested virtualization), else TCG -cpu max. QEMU gets RUN_SMP CPUs (the
+# host's, at least 2 and at most 8), and Umbra uses every one of them.
+RUN_SMP ?= $(shell n=$$(nproc); [ $$n -lt 2 ] && n=2; [ $$n -gt 8 ] && n=8; echo $$n)
 run: deps-run all $(B)/demo.iso
 	@if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qwE 'svm|vmx' /proc/cpuinfo; then \
 	  echo "make run: using KVM (-cpu host)"; \
-	  qemu-system-x86_64 -enable-kvm -cpu host -M pc -m 6G -cdrom $(B)/demo.iso -display none \
+	  qemu-system-x86_64 -enable-kvm -cpu host -M pc -m 6G -smp $(RUN_SMP) -cdrom $(B)/demo.iso -display none \
 	    -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 || true; \
 	else \
-	  echo "make run: no usable KVM with nested virtualization: QEMU TCG -cpu max"; \
-	  tools/umbra-run --emu qemu --mem 6G --timeout 600 $(B)/demo.iso || true; \
+	  echo "make run: no usable KVM with nested virtualization: QEMU TCG -cpu max, $(RUN_SMP) CPUs"; \
+	  tools/umbra-run --emu qemu --mem 6G --smp $(RUN_SMP) --timeout 600 $(B)/demo.iso || true; \
 	fi
 run-intel: deps-run all $(B)/demo.iso
-	tools/umbra-run --emu bochs --cpu tigerlake --timeout 600 $(B)/demo.iso || true
+	tools/umbra-run --emu bochs --cpu tigerlake --smp 2 --timeout 600 $(B)/demo.iso || true
 
 # ---------------------------------------------------------------- tests
 # Host unit tests first, then the emulator tests (two at a time); one final
