@@ -18,7 +18,7 @@
 
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
-FUZZ_ALL     := mb2 mb1 cmdline gwalk x86_dec x86_emu pt pmm nested_check
+FUZZ_ALL     := mb2 mb1 cmdline gwalk x86_dec x86_emu pt pmm nested_check shadow
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 
 # FUZZ_MOD_x: instrumented (code under test); FUZZ_HARN_x: not.
@@ -40,6 +40,9 @@ FUZZ_MOD_pt       := mm/pt.c
 FUZZ_HARN_pt      := tests/fuzz/fuzz_pt.c
 FUZZ_MOD_pmm      := mm/pmm.c
 FUZZ_HARN_pmm     := tests/fuzz/fuzz_pmm.c
+FUZZ_MOD_shadow   := mm/shadow.c mm/shadow_page.c mm/shadow_sync.c mm/shadow_fault.c mm/gwalk.c
+FUZZ_HARN_shadow  := tests/fuzz/fuzz_shadow.c tests/host/test_shadow_fuzz.c tests/host/shadow_model.c \
+	tests/host/shadow_fake.c
 FUZZ_MOD_nested_check  := svm/nested_check.c
 FUZZ_HARN_nested_check := tests/fuzz/fuzz_nested_check.c
 

@@ -6,7 +6,7 @@
 # linked with the guest library (tests/guests/lib/) and the kernel's own
 # printf engine and string functions compiled for 32-bit.
 
-GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio ctxswitch hypercall platform access forklike largepages lapic hostile-selfmap canary hostile-rsvd randpaging hostile-tables hostile-svm hostile-triple3 hostile-spaces hostile-ports smpwake ptshare nested64 nestedpae nested32 nestednonpt
+GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio ctxswitch hypercall platform access forklike largepages lapic hostile-selfmap canary hostile-rsvd randpaging hostile-tables hostile-svm hostile-triple3 hostile-spaces hostile-ports smpwake ptshare nested64 nestedpae nested32 nestednonpt mmioforms
 GUEST_ELFS := $(patsubst %,$(B)/guests/%.elf,$(GUEST_NAMES))
 GB := $(B)/guests/obj
 

@@ -3,6 +3,7 @@
  * model (see shadow_model.h).
  */
 #include "tests/host/shadow_model.h"
+#include "tests/host/shadow_test.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -10,6 +11,17 @@
 
 uint64_t fz_rnd(struct fz *z)
 {
+	if (z->in) {
+		uint64_t v = 0;
+		for (unsigned i = 0; i < 8; i++) {
+			if (z->in_pos >= z->in_len) {
+				z->in_done = true;
+				break;
+			}
+			v |= (uint64_t)z->in[z->in_pos++] << (8 * i);
+		}
+		return v;
+	}
 	z->rng ^= z->rng << 13;
 	z->rng ^= z->rng >> 7;
 	z->rng ^= z->rng << 17;
@@ -322,3 +334,15 @@ uint64_t fz_snap_get(struct fz *z, gpa_t gpa, unsigned size)
 	return v;
 }
 
+/* ---------------------------------------------------------------- shared helpers (shadow_test.h) */
+
+void set_state(struct sim_cpu *c, const struct gstate *gs, const char *what)
+{
+	int r = sim_set_state(c, gs);
+	CHECK(r == E_OK, "%s: set state: %d", what, r);
+}
+
+uint64_t data_gpa(unsigned i)
+{
+	return G_DATA_BASE + (uint64_t)i * PAGE_SIZE;
+}

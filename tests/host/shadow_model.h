@@ -54,10 +54,16 @@ struct fz {
 		n_any, n_stale, n_off;
 	struct shadow_stats st;
 	uint8_t *snap;       /* the table pool as built: mutations revert to it */
+	/* libFuzzer (tests/fuzz/fuzz_shadow.c): when set, the "random"
+	 * numbers are the input's bytes; in_done once they ran out */
+	const uint8_t *in;
+	size_t in_len, in_pos;
+	bool in_done;
 };
 
 
-/* Random numbers (xorshift on z->rng); fz_chance: true with @pct %. */
+/* Random numbers (xorshift on z->rng, or the fuzzer's input bytes);
+ * fz_chance: true with @pct %. */
 uint64_t fz_rnd(struct fz *z);
 bool fz_chance(struct fz *z, unsigned pct);
 /* Test addresses: page -> index into z->gva (-1 when not a test page). */

@@ -46,17 +46,6 @@ void expect_outcome(struct sim_cpu *c, uint64_t gva, uint32_t access, int outcom
 		CHECK(r.gpa == val, "%s: gpa %#" PRIx64 ", want %#" PRIx64, what, r.gpa, val);
 }
 
-void set_state(struct sim_cpu *c, const struct gstate *gs, const char *what)
-{
-	int r = sim_set_state(c, gs);
-	CHECK(r == E_OK, "%s: set state: %d", what, r);
-}
-
-uint64_t data_gpa(unsigned i)
-{
-	return G_DATA_BASE + (uint64_t)i * PAGE_SIZE;
-}
-
 /* ---------------------------------------------------------------- paging off */
 
 static void test_paging_off(void)

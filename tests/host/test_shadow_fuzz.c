@@ -437,14 +437,18 @@ static void step_mode(struct fz *z, unsigned v)
 	step_set_state(z, v, gs);
 }
 
-static void run_seed(int fmt, uint64_t seed, struct fz *z, unsigned steps)
+static const uint32_t limits[] = { 16, 40, 160, 4000 };
+
+/* One world of format @fmt with page limit @limit, then @steps steps (or
+ * until the fuzzer's input runs out), checked after each. z->rng or
+ * z->in must be set. */
+static void run_world(int fmt, uint32_t limit, struct fz *z, unsigned steps)
 {
-	static const uint32_t limits[] = { 16, 40, 160, 4000 };
-	memset(z, 0, sizeof(*z));
-	memset(z->mapv, 0xff, sizeof(z->mapv));
+	/* the world is built from z->rng; fuzzer input drives the steps */
+	const uint8_t *in = z->in;
+	z->in = NULL;
 	z->fmt = fmt;
-	z->rng = seed * 0x9e3779b97f4a7c15ULL + 12345;
-	z->t = tw_new(limits[seed % 4], NCPU, 0);
+	z->t = tw_new(limit, NCPU, 0);
 	fz_build_world(z);
 	z->snap = malloc(G_TBL_FRAMES * PAGE_SIZE);
 	memcpy(z->snap, g_ptr(G_TBL_BASE), G_TBL_FRAMES * PAGE_SIZE);
@@ -457,8 +461,9 @@ static void run_seed(int fmt, uint64_t seed, struct fz *z, unsigned steps)
 		set_state(&z->t->cpu[v], &gs, "fuzz start");
 		fz_ref_reset_all(z, v);
 	}
+	z->in = in;
 	bool trace = getenv("SHADOW_TRACE") != NULL;
-	for (unsigned s = 0; s < steps && g_failures < 20; s++) {
+	for (unsigned s = 0; s < steps && g_failures < 20 && !z->in_done; s++) {
 		unsigned v = (unsigned)(fz_rnd(z) % NCPU);
 		unsigned k = fz_rnd(z) % 100;
 		if (trace)
@@ -506,6 +511,33 @@ static void run_seed(int fmt, uint64_t seed, struct fz *z, unsigned steps)
 	shadow_get_stats(z->t->svm, &z->st);
 	tw_free(z->t, "fuzz");
 	free(z->snap);
+}
+
+static void run_seed(int fmt, uint64_t seed, struct fz *z, unsigned steps)
+{
+	memset(z, 0, sizeof(*z));
+	memset(z->mapv, 0xff, sizeof(z->mapv));
+	z->rng = seed * 0x9e3779b97f4a7c15ULL + 12345;
+	run_world(fmt, limits[seed % 4], z, steps);
+}
+
+/* libFuzzer entry (tests/fuzz/fuzz_shadow.c): byte 0 picks the format,
+ * byte 1 the page limit and seeds the world, the rest drive the steps (at
+ * most 3000). */
+void shadow_fuzz_input(const uint8_t *data, size_t size)
+{
+	static const int fmts[] = { GWALK_FMT_32, GWALK_FMT_PAE, GWALK_FMT_4LVL, GWALK_FMT_5LVL };
+	static struct fz *z;
+	if (size < 2)
+		return;
+	if (!z)
+		z = calloc(1, sizeof(*z));
+	memset(z, 0, sizeof(*z));
+	memset(z->mapv, 0xff, sizeof(z->mapv));
+	z->rng = (uint64_t)data[1] * 0x9e3779b97f4a7c15ULL + 12345;
+	z->in = data + 2;
+	z->in_len = size - 2;
+	run_world(fmts[data[0] % 4], limits[data[1] % 4], z, 3000);
 }
 
 void shadow_test_fuzz(unsigned long seeds)
