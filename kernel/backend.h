@@ -197,6 +197,9 @@ struct backend_ops {
 	int (*vcpu_set_state)(struct vcpu *v, const struct vcpu_boot_state *bs);
 	/* Is an event (exception, interrupt, NMI) queued for the next entry? */
 	bool (*event_queued)(struct vcpu *v);
+	/* Must an NMI wait (SDM vol. 3A §6.7.1: one is being handled until
+	 * its IRET; STI/MOV SS shadows)? */
+	bool (*nmi_blocked)(struct vcpu *v);
 	/* Can the hardware run the guest with CR0.PG=1 and CR0.PE=0 (SVM
 	 * "paged real mode", APM vol. 2 §15.19)? Shadow paging of a real-mode
 	 * guest needs it. */

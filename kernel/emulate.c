@@ -171,7 +171,7 @@ int emulate_fetch_decode(struct vcpu *v, struct x86_insn *insn)
 	 * paging off the linear address is the guest-physical one */
 	unsigned n = MIN(15u, (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1))));
 	struct gva_fault f;
-	if (paging ? gva_read(v, la, bytes, n, acc, &f) : gmem_read(&v->vm->mem, la, bytes, n))
+	if (gva_fetch(v, la, bytes, n, acc, &f))
 		return E_FAULT;
 	unsigned flags = gva_caps()->amd ? X86_DEC_AMD : 0;
 	int r = x86_dec_decode(insn, bytes, n, mode, flags);
@@ -191,4 +191,24 @@ int emulate_insn_length(struct vcpu *v, u8 *len)
 	if (r == E_OK)
 		*len = insn.len;
 	return r;
+}
+
+unsigned emulate_known_length(struct vcpu *v, const u8 *op, unsigned n)
+{
+	struct seg_desc cs;
+	backend->get_seg(v, SEG_CS, &cs);
+	/* CS.L counts only in IA-32e mode (which implies CR0.PE = 1) */
+	bool l64 = (vcpu_get_efer(v) & EFER_LMA) && (cs.attr & BIT(9));
+	u64 la = cs.base + v->regs.rip;
+	if (!l64)
+		la &= 0xffffffffULL;
+	u32 acc = GWALK_FETCH | (backend->get_cpl(v) == 3 ? GWALK_USER : 0);
+	u8 b[4];
+	struct gva_fault f;
+	if (n > sizeof(b) || PAGE_SIZE - (la & (PAGE_SIZE - 1)) < n || gva_fetch(v, la, b, n, acc, &f))
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		if (b[i] != op[i])
+			return 0;
+	return n;
 }

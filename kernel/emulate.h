@@ -26,4 +26,10 @@ int emulate_fetch_decode(struct vcpu *v, struct x86_insn *insn);
 /* Length of the instruction at @v's RIP (fetched and decoded). */
 int emulate_insn_length(struct vcpu *v, u8 *len);
 
+/* The exit says which instruction is at @v's CS:RIP, and @op (@n <= 4
+ * bytes) is its only encoding without prefixes: @n when the bytes there
+ * are exactly @op, else 0 (prefixes, or not fetched: decode instead).
+ * Reads only those bytes, through the vCPU's code cache (kernel/gva.h). */
+unsigned emulate_known_length(struct vcpu *v, const u8 *op, unsigned n);
+
 #endif

@@ -67,11 +67,35 @@ void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 	backend->inject_event(v, vector, false, has_error, error);
 }
 
+/* Exits for one instruction with one encoding (SDM vol. 2, APM vol. 3):
+ * its length is known once the bytes at RIP match it (no prefixes). */
+static unsigned known_length(struct vcpu *v, enum exit_reason r)
+{
+	static const u8 cpuid[] = {0x0f, 0xa2}, rdmsr[] = {0x0f, 0x32}, wrmsr[] = {0x0f, 0x30},
+			hlt[] = {0xf4}, invd[] = {0x0f, 0x08}, wbinvd[] = {0x0f, 0x09}, pause[] = {0xf3, 0x90},
+			xsetbv[] = {0x0f, 0x01, 0xd1}, vmmcall[] = {0x0f, 0x01, 0xd9};
+	switch (r) {
+	case EXIT_CPUID: return emulate_known_length(v, cpuid, sizeof(cpuid));
+	case EXIT_RDMSR: return emulate_known_length(v, rdmsr, sizeof(rdmsr));
+	case EXIT_WRMSR: return emulate_known_length(v, wrmsr, sizeof(wrmsr));
+	case EXIT_HLT: return emulate_known_length(v, hlt, sizeof(hlt));
+	case EXIT_INVD: return emulate_known_length(v, invd, sizeof(invd));
+	case EXIT_WBINVD: return emulate_known_length(v, wbinvd, sizeof(wbinvd));
+	case EXIT_PAUSE: return emulate_known_length(v, pause, sizeof(pause));
+	case EXIT_XSETBV: return emulate_known_length(v, xsetbv, sizeof(xsetbv));
+	case EXIT_HYPERCALL: return emulate_known_length(v, vmmcall, sizeof(vmmcall));
+	default: return 0;
+	}
+}
+
 /* Advance RIP past the exiting instruction. The backend gives the length
- * when the hardware does (NRIPS, IOIO); otherwise decode it. */
+ * when the hardware does (NRIPS, IOIO); otherwise the bytes at RIP are
+ * matched with the one encoding the exit allows, or decoded. */
 static bool skip_insn(struct vcpu *v, struct vm_exit *e)
 {
 	u8 len = e->insn_len;
+	if (!len)
+		len = (u8)known_length(v, e->reason);
 	if (!len && emulate_insn_length(v, &len)) {
 		vm_end(v->vm, VMR_KILLED, 0, "cannot fetch the instruction at rip %#lx", v->regs.rip);
 		return false;
@@ -338,6 +362,7 @@ void exit_handle(struct vcpu *v, struct vm_exit *e)
 		break;
 	case EXIT_SHUTDOWN: vm_end(vm, VMR_TRIPLE_FAULT, 0, NULL); break;
 	case EXIT_IRQ_WINDOW: vlapic_irq_window(v); break;
+	case EXIT_NONE: break; /* the backend consumed it (SVM: IRET after an NMI) */
 	case EXIT_NESTED: break; /* handled by the backend's nested SVM */
 	case EXIT_INTR:
 	case EXIT_NMI:

@@ -162,3 +162,99 @@ int gva_write(struct vcpu *v, u64 la, const void *buf, unsigned len, u32 acc, st
 {
 	return access(v, la, (u8 *)buf, len, acc, true, f);
 }
+
+/* ---------------------------------------------------------- code fetch */
+
+static u64 pte_now(const void *p, unsigned size)
+{
+	return size == 8 ? __atomic_load_n((const u64 *)p, __ATOMIC_RELAXED)
+			 : __atomic_load_n((const u32 *)p, __ATOMIC_RELAXED);
+}
+
+static bool cache_hit(struct vcpu *v, const struct gva_code_cache *c, u64 page, u32 acc, u64 cr0)
+{
+	if (!c->valid || c->page != page || c->acc != acc || c->cr0 != cr0)
+		return false;
+	if (!(cr0 & CR0_PG))
+		return true; /* linear = guest-physical */
+	if (c->cr4 != vcpu_get_cr(v, 4) || c->efer != vcpu_get_efer(v))
+		return false;
+	if (v->mmu && (c->cr4 & CR4_PAE) && !(c->efer & EFER_LMA)) {
+		/* PAE under shadow paging: the walk starts at the PDPTE
+		 * register, not at CR3, so address spaces sharing the code's
+		 * page directory share the entry */
+		if (v->mmu->pdpte[(page >> 30) & 3] != c->pdpte)
+			return false;
+	} else if (c->cr3 != vcpu_get_cr(v, 3)) {
+		return false;
+	}
+	for (unsigned i = 0; i < c->nlv; i++)
+		if (pte_now(c->pte[i].p, c->pte_size) != c->pte[i].val)
+			return false;
+	return true;
+}
+
+/* Translate @la's page for the cache; false when it cannot be cached
+ * (the caller then takes the ordinary path, which also reports faults). */
+static bool cache_fill(struct vcpu *v, struct gva_code_cache *c, u64 la, u32 acc, u64 cr0)
+{
+	struct gmem *mem = &v->vm->mem;
+	gpa_t gpa = la & ~(u64)(PAGE_SIZE - 1);
+
+	c->valid = false;
+	c->nlv = 0;
+	if (cr0 & CR0_PG) {
+		struct gwalk_env env;
+		struct gwalk_result res;
+		if (gva_env(v, &env) || (env.mode.format == GWALK_FMT_PAE && !v->mmu))
+			return false; /* PAE under TDP: PDPTEs from memory, not cached */
+		if (gwalk_walk(&vm_gwalk_ops, v->vm, &env, la, acc, &res) != GWALK_OK)
+			return false;
+		c->pte_size = (u8)env.mode.pte_size;
+		for (int l = res.top_level; l >= res.leaf_level; l--) {
+			if (env.mode.format == GWALK_FMT_PAE && l == 3) {
+				c->pdpte = res.lv[3].pte; /* the register */
+				continue;
+			}
+			hpa_t hpa = gmem_hpa(mem, res.lv[l].gpa);
+			if (!hpa)
+				return false;
+			c->pte[c->nlv].p = phys_to_virt(hpa);
+			c->pte[c->nlv].val = res.lv[l].pte; /* as the walk used it, A set */
+			c->nlv++;
+		}
+		c->cr3 = env.cr3;
+		c->cr4 = vcpu_get_cr(v, 4);
+		c->efer = vcpu_get_efer(v);
+		gpa = res.gpa & ~(gpa_t)(PAGE_SIZE - 1);
+	}
+	hpa_t hpa = gmem_hpa(mem, gpa);
+	if (!hpa || !gmem_is_ram(mem, gpa + PAGE_SIZE - 1))
+		return false;
+	c->host = phys_to_virt(hpa);
+	c->page = la & ~(u64)(PAGE_SIZE - 1);
+	c->acc = acc;
+	c->cr0 = cr0;
+	c->valid = true;
+	return true;
+}
+
+int gva_fetch(struct vcpu *v, u64 la, void *buf, unsigned len, u32 acc, struct gva_fault *f)
+{
+	struct gva_code_cache *c = &v->code_cache;
+	u64 page = la & ~(u64)(PAGE_SIZE - 1);
+	unsigned off = la & (PAGE_SIZE - 1);
+	u64 cr0 = vcpu_get_cr(v, 0);
+
+	if (off + len > PAGE_SIZE)
+		return gva_read(v, la, buf, len, acc, f);
+	if (!cache_hit(v, c, page, acc, cr0) && !cache_fill(v, c, la, acc, cr0)) {
+		if (!(cr0 & CR0_PG))
+			return gmem_read(&v->vm->mem, la, buf, len) ? GVA_BAD_GPA : GVA_OK;
+		return gva_read(v, la, buf, len, acc, f);
+	}
+	u8 *d = buf;
+	for (unsigned i = 0; i < len; i++)
+		d[i] = c->host[off + i];
+	return GVA_OK;
+}

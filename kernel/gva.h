@@ -26,6 +26,31 @@ enum {
 	GVA_BAD_GPA,   /* the guest's tables or the target are not RAM */
 };
 
+/* A vCPU's last code-page translation (gva_fetch): valid while the paging
+ * registers are the same and every table entry the walk read still holds
+ * the value it read (then a new walk would take the same path to the
+ * same frame). */
+struct gva_code_cache {
+	bool valid;
+	u8 nlv;            /* entries in pte[] */
+	u8 pte_size;       /* 4 or 8 */
+	u32 acc;           /* GWALK_FETCH [| GWALK_USER] */
+	u64 page;          /* linear address of the page */
+	u64 cr0, cr3, cr4, efer;
+	u64 pdpte;         /* shadow PAE: the PDPTE register used */
+	const u8 *host;    /* the guest page in Umbra's direct map */
+	struct {
+		const void *p; /* the entry in Umbra's direct map */
+		u64 val;
+	} pte[GWALK_MAX_LEVELS];
+};
+
+/* Read @len bytes of code at linear @la (not crossing a page) for @acc
+ * (GWALK_FETCH, | GWALK_USER at CPL 3), through @v's code cache when its
+ * translation still holds. GVA_* as gva_read; nothing is cached for
+ * faults, MMIO, or PAE paging under TDP (PDPTEs read from memory). */
+int gva_fetch(struct vcpu *v, u64 la, void *buf, unsigned len, u32 acc, struct gva_fault *f);
+
 /* Guest-physical memory callbacks for mm/gwalk.c over the VM's RAM;
  * @ctx is the struct vm. */
 extern const struct gwalk_ops vm_gwalk_ops;

@@ -151,11 +151,16 @@ static void load_hw(struct vcpu *v)
 	backend->set_hw_paging(v, cr0, hw->cr3, cr4, efer);
 }
 
-/* The guest's paging mode changed or CR3 was loaded: choose the root. */
-static int update_root(struct vcpu *v)
+/* The guest's paging mode changed or CR3 was loaded: choose the root.
+ * @mode: the mode of m->cr0/cr4/efer when the caller has it, else NULL. */
+static int update_root_mode(struct vcpu *v, const struct gwalk_mode *mode)
 {
 	struct vcpu_mmu *m = v->mmu;
-	int r = gwalk_mode_init(&m->mode, m->cr0, m->cr4, m->efer, gva_caps());
+	int r = E_OK;
+	if (mode)
+		m->mode = *mode;
+	else
+		r = gwalk_mode_init(&m->mode, m->cr0, m->cr4, m->efer, gva_caps());
 	if (r)
 		return r;
 	r = shadow_set_mode(m->sv, &m->mode, m->cr3, m->pdpte, &m->hw);
@@ -166,6 +171,11 @@ static int update_root(struct vcpu *v)
 	load_hw(v);
 	backend->flush_tlb(v);
 	return E_OK;
+}
+
+static int update_root(struct vcpu *v)
+{
+	return update_root_mode(v, NULL);
 }
 
 static void kill_nomem(struct vcpu *v)
@@ -372,12 +382,15 @@ static int guest_write_cr3(struct vcpu *v, u64 val)
 		val &= 0xffffffffULL;
 	}
 	u64 old = m->cr3;
+	struct gwalk_mode mode; /* CR0/CR4/EFER unchanged: one mode for both */
+	if (gwalk_mode_init(&mode, m->cr0, m->cr4, m->efer, gva_caps()))
+		return E_INVAL;
 	m->cr3 = val;
-	if (pae_legacy(m) && load_pdptes(v)) {
+	if (pae_legacy(m) && gwalk_load_pdptes(&vm_gwalk_ops, v->vm, &mode, m->cr3, m->pdpte)) {
 		m->cr3 = old;
 		return E_INVAL;
 	}
-	if (update_root(v))
+	if (update_root_mode(v, &mode))
 		kill_nomem(v);
 	return E_OK;
 }

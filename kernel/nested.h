@@ -35,8 +35,25 @@ struct nested_stats {
 	u64 reflected;       /* #VMEXITs given to L1 */
 	u64 l0_exits;        /* L2 exits Umbra handled without L1 noticing */
 	u64 npt_faults;      /* npt02 faults (hardware NPF while L1 uses NPT) */
-	u64 npt_flushes;     /* npt02 rebuilt at an L1 flush point */
+	u64 npt_flushes;     /* L1 TLB flushes (TLB_CONTROL) with NPT */
+	u64 npt_resyncs;     /* npt02 resyncs (of one tag or all) */
+	u64 npt_switches;    /* VMRUNs with another nCR3, ASID or format */
+	u64 npt_root_reuses; /* of those, the root was reused as it was */
 	u64 by_code[NESTED_NCODES]; /* reflected #VMEXITs by exit code */
+};
+
+/* The L1 ASIDs npt02 keeps pages for (kernel/nested_mmu.c): one shadow
+ * tag each; the least recently used is given to a new ASID. */
+struct nested_asid_tag {
+	u32 asid;             /* 0: unused */
+	bool stale;           /* resync its pages before its next VMRUN */
+	u64 last;             /* tag_clock at its last VMRUN */
+};
+
+enum nested_flush {
+	NESTED_FLUSH_NONE,    /* TLB_CONTROL = 0 */
+	NESTED_FLUSH_ASID,    /* this ASID's entries (TLB_CONTROL = 3, 7) */
+	NESTED_FLUSH_ALL,     /* every ASID's (TLB_CONTROL = 1) */
 };
 
 struct nested_vcpu {
@@ -52,6 +69,8 @@ struct nested_vcpu {
 	bool npt_tlb_dirty;   /* npt02 removed or narrowed a translation */
 	struct gwalk_env npt_env; /* npt12: L1's format at VMRUN, nCR3 */
 	u32 last_asid;        /* L1's ASID at the previous VMRUN (0: none) */
+	struct nested_asid_tag tags[SHADOW_NESTED_TAGS];
+	u64 tag_clock;
 };
 
 /* Set up @n for @v (a vCPU of a nested=on VM). E_NOMEM. */
@@ -60,10 +79,12 @@ void nested_vcpu_fini(struct nested_vcpu *n);
 
 /* At an emulated VMRUN whose vmcb12 enables nested paging, before the
  * switch to L2 (so @v's accessors still give L1's CR0/CR4/EFER): npt12
- * is in L1's current paging format, rooted at @ncr3. @flush: the L1 asked
- * for a TLB flush (TLB_CONTROL) or changed ASID @asid. Fills *root (the
- * 4-level nCR3 for the hardware). E_NOMEM: kill the VM. */
-int nested_npt_enter(struct vcpu *v, u64 ncr3, u32 asid, bool flush, hpa_t *root);
+ * is in L1's current paging format, rooted at @ncr3, for the L1's ASID
+ * @asid; @flush: what its TLB_CONTROL flushes. Fills *root (the 4-level
+ * nCR3 for the hardware). E_NOMEM: kill the VM. The caller still flushes
+ * the L2's hardware ASID when the L1's ASID changed or TLB_CONTROL asked
+ * (npt02 only flushes what it removes or narrows). */
+int nested_npt_enter(struct vcpu *v, u64 ncr3, u32 asid, enum nested_flush flush, hpa_t *root);
 
 /* Before every entry into L2 on npt02: true when the root changed
  * (*root, 0 = out of memory: kill the VM). */

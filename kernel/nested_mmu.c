@@ -15,26 +15,52 @@
  * host frames by the VM's gmem (gfn_to_hpa): the same whether Umbra runs
  * the L1 with paging=tdp or paging=shadow.
  *
- * Invalidation, the choice: npt02 pages are never write-tracked (a nested
- * shadow MMU tracks nothing, mm/shadow.h); instead npt02 is rebuilt
- * (shadow_zap_all, a generation bump) at the L1's flush points: a VMRUN
- * with TLB_CONTROL != 0, with an ASID other than the previous VMRUN's, or
- * with another nCR3. This is what the architecture allows: translations
- * derived from nested tables are cached in the TLB tagged by ASID, and
- * "software must flush the TLB (TLB_CONTROL) after changing nested page
- * table entries" (APM vol. 2 §15.16 "TLB Control", §15.25.9 "Nested
- * Paging and TLB"), except that a not-present entry made present needs
- * no flush, since nothing was cached for it: that case faults on npt02
- * and is walked again here. INVLPGA invalidates guest-virtual (L2 linear)
- * translations, which the backend handles by flushing L2's hardware ASID.
- * Write-tracking npt12 would need 4 KiB write protection in npt01 for a
- * paging=tdp L1; rebuilding at flush points needs nothing of the L1's map.
+ * Invalidation, the choice. npt02 pages are never write-tracked (a
+ * nested shadow MMU tracks nothing, mm/shadow.h): write-tracking npt12
+ * would need 4 KiB write protection in npt01 for a paging=tdp L1. npt02
+ * stands instead for what the L1's TLB may hold, which the architecture
+ * defines per ASID: translations derived from nested tables are cached in
+ * the TLB tagged by ASID, survive VMRUN and #VMEXIT, and "software must
+ * flush the TLB (TLB_CONTROL) after changing nested page table entries"
+ * (APM vol. 2 §15.16 "TLB Control", §15.16.1 "TLB Flush", §15.25.9
+ * "Nested Paging and TLB"). So:
+ *  - every L1 ASID has a shadow tag (ROLE_TAG, 64 per vCPU, the least
+ *    recently used handed to a new ASID, marked stale), and pages of one
+ *    tag hold only values npt12 had while that ASID ran since its last
+ *    flush: exactly what its TLB could have cached;
+ *  - another nCR3 or ASID (every L1 alternating L2s) is no flush point:
+ *    the root for (npt12 top table, format, tag) is taken from the shadow
+ *    MMU's root cache or hash (4-level), or from the vCPU's private
+ *    upper-level slots (PAE, 2-level: 8 sets keyed by nCR3 and format),
+ *    with every entry it had; a new ASID gets a new tag, so an empty root
+ *    ("a new ASID has no cached translations");
+ *  - TLB_CONTROL 3 or 7 (this ASID's entries) resyncs this tag's pages at
+ *    the VMRUN: every entry re-derived from npt12 as an unsync page is
+ *    (shadow_nested_resync: leaves updated or dropped, non-leaf entries
+ *    whose npt12 entry now leads elsewhere unlinked, PAE PDPTEs re-read);
+ *    TLB_CONTROL 1 (every ASID) resyncs this tag now and marks the others
+ *    stale, resynced at their own next VMRUN - not now, since their TLBs
+ *    are empty from the flush on and must see edits made until then.
+ *    Flushing only the tag's pages is sound because tags never share
+ *    pages: a page one ASID's faults created is never linked below
+ *    another's root (which would bring back, after that ASID's flush,
+ *    values only the other one could have cached). Other values, the
+ *    price: an npt12 used with several ASIDs is shadowed once per ASID;
+ *  - the L2's hardware ASID is flushed by the backend at every flush
+ *    point and ASID change, and by npt02 whenever it removes or narrows
+ *    an entry (env.flush_tlb);
+ *  - a not-present entry made present needs no flush, since nothing was
+ *    cached for it: that case faults on npt02 and is walked again here;
+ *  - INVLPGA invalidates guest-virtual (L2 linear) translations only:
+ *    the backend flushes the L2's hardware ASID, npt02 is unchanged;
+ *  - pages no longer reachable (the L1 freed an npt12) are reclaimed
+ *    lazily, least recently used first, within the VM's page limit.
  *
  * It must not: map anything the VM's RAM does not back (a non-RAM L1
  * address is a clean VM kill: emulating L1 devices for L2 through NPT is
- * not supported), trust npt12 (every entry is re-read on a fault), or let
- * a stale npt02 translation survive a flush point (the zap flushes L2's
- * hardware ASID through env.flush_tlb).
+ * not supported), trust npt12 (every entry is re-read on a fault and at
+ * a resync), or let a stale npt02 translation survive a flush of its
+ * ASID.
  */
 #include "kernel/nested.h"
 #include "kernel/console.h"
@@ -137,11 +163,35 @@ static int npt12_mode(struct vcpu *v, struct gwalk_mode *m)
 	return gwalk_mode_init(m, CR0_PE | CR0_PG | CR0_WP, cr4, efer, gva_caps());
 }
 
-/* Contract in kernel/nested.h. */
-int nested_npt_enter(struct vcpu *v, u64 ncr3, u32 asid, bool flush, hpa_t *root)
+/* The tag of the L1's ASID @asid: its own, or the least recently used
+ * one, given to it stale (its pages hold what another ASID cached). */
+static unsigned asid_tag(struct nested_vcpu *n, u32 asid)
+{
+	unsigned victim = 0;
+
+	n->tag_clock++;
+	for (unsigned t = 0; t < SHADOW_NESTED_TAGS; t++) {
+		struct nested_asid_tag *g = &n->tags[t];
+		if (g->asid == asid) {
+			g->last = n->tag_clock;
+			return t;
+		}
+		if (n->tags[victim].asid && (!g->asid || g->last < n->tags[victim].last))
+			victim = t;
+	}
+	n->tags[victim].asid = asid;
+	n->tags[victim].stale = n->tags[victim].last != 0; /* pages of another ASID */
+	n->tags[victim].last = n->tag_clock;
+	return victim;
+}
+
+/* Contract in kernel/nested.h. The choice (header comment): no zap; the
+ * root for (nCR3, format, ASID tag) is reused; a flush resyncs. */
+int nested_npt_enter(struct vcpu *v, u64 ncr3, u32 asid, enum nested_flush flush, hpa_t *root)
 {
 	struct nested_vcpu *n = v->nested;
 	struct gwalk_mode m;
+	struct shadow_stats before, after;
 
 	if (npt12_mode(v, &m))
 		return E_INVAL;
@@ -149,21 +199,50 @@ int nested_npt_enter(struct vcpu *v, u64 ncr3, u32 asid, bool flush, hpa_t *root
 		ncr3 &= 0xffffffffULL;
 	bool same = n->npt_env.mode.format == m.format && n->npt_env.mode.flags == m.flags &&
 		    n->npt_env.cr3 == ncr3 && n->last_asid == asid;
-	if (flush || !same) {
-		/* a flush point: every npt02 translation goes (see above) */
-		shadow_zap_all(n->npt_svm);
+	unsigned tag = asid_tag(n, asid);
+	struct nested_asid_tag *g = &n->tags[tag];
+	if (flush != NESTED_FLUSH_NONE) {
 		n->st.npt_flushes++;
-		TRACE_NESTED_EV(v, "npt-flush", "ncr3=%#lx asid=%u format=%u tlb-control=%d", ncr3, asid, m.format,
-				flush);
+		TRACE_NESTED_EV(v, "npt-flush", "ncr3=%#lx asid=%u tag=%u all=%d", ncr3, asid, tag,
+				flush == NESTED_FLUSH_ALL);
+	}
+	if (flush == NESTED_FLUSH_ALL) {
+		/* every other ASID's TLB is empty now: its pages are resynced
+		 * when it next runs (not now: it may see later edits) */
+		for (unsigned t = 0; t < SHADOW_NESTED_TAGS; t++)
+			if (t != tag && n->tags[t].asid)
+				n->tags[t].stale = true;
+	}
+	if (flush != NESTED_FLUSH_NONE || g->stale) {
+		shadow_get_stats(n->npt_svm, &before);
+		shadow_nested_resync(n->npt_sv, tag);
+		shadow_get_stats(n->npt_svm, &after);
+		n->st.npt_resyncs++;
+		TRACE_NESTED_EV(v, "npt-resync", "asid=%u tag=%u why=%s pages=%lu", asid, tag,
+				flush != NESTED_FLUSH_NONE ? "flush" : "stale", after.pages_synced - before.pages_synced);
+		g->stale = false;
 	}
 	memset(&n->npt_env, 0, sizeof(n->npt_env));
 	n->npt_env.mode = m;
 	n->npt_env.cr3 = ncr3;
 	n->npt_env.pdpte_in_memory = true;
 	n->last_asid = asid;
-	int r = shadow_set_mode(n->npt_sv, &m, ncr3, NULL, &n->npt_hw);
+	shadow_get_stats(n->npt_svm, &before);
+	int r = shadow_nested_set_root(n->npt_sv, &m, ncr3, tag, &n->npt_hw);
 	if (r)
 		return r;
+	if (!same) {
+		/* reused: found in a cache slot, or in the hash (a shared
+		 * root), with whatever it had */
+		shadow_get_stats(n->npt_svm, &after);
+		bool shared = m.format == GWALK_FMT_4LVL || m.format == GWALK_FMT_5LVL;
+		bool reused = after.root_hits > before.root_hits || (shared && after.pages_created == before.pages_created);
+		n->st.npt_switches++;
+		if (reused)
+			n->st.npt_root_reuses++;
+		TRACE_NESTED_EV(v, "npt-switch", "ncr3=%#lx asid=%u tag=%u format=%u root=%s", ncr3, asid, tag,
+				m.format, reused ? "reused" : "new");
+	}
 	n->npt_on = true;
 	*root = n->npt_hw.cr3;
 	return E_OK;
@@ -402,6 +481,9 @@ void nested_print_stats(struct vm *vm)
 		t.l0_exits += n->st.l0_exits;
 		t.npt_faults += n->st.npt_faults;
 		t.npt_flushes += n->st.npt_flushes;
+		t.npt_resyncs += n->st.npt_resyncs;
+		t.npt_switches += n->st.npt_switches;
+		t.npt_root_reuses += n->st.npt_root_reuses;
 		for (unsigned c = 0; c < NESTED_NCODES; c++)
 			t.by_code[c] += n->st.by_code[c];
 		if (n->npt_svm) {
@@ -409,12 +491,16 @@ void nested_print_stats(struct vm *vm)
 			tot.pages_created += ss.pages_created;
 			tot.pages_in_use += ss.pages_in_use;
 			tot.private_root_allocs += ss.private_root_allocs;
+			tot.pages_synced += ss.pages_synced;
+			tot.zap_alls += ss.zap_alls;
 		}
 	}
 	kprintf("NESTED-STATS name=%s vmrun=%lu vmexit-invalid=%lu vmexit=%lu l0-exits=%lu npt-fault=%lu "
-		"npt-flush=%lu npt02-pages=%lu npt02-in-use=%lu private-upper=%lu",
-		vm->cfg.name, t.vmruns, t.invalid, t.reflected, t.l0_exits, t.npt_faults, t.npt_flushes,
-		tot.pages_created, tot.pages_in_use, tot.private_root_allocs);
+		"npt-flush=%lu npt-resync=%lu npt-switch=%lu npt-root-reused=%lu npt02-pages=%lu npt02-in-use=%lu "
+		"npt02-synced=%lu npt02-zap-all=%lu private-upper=%lu",
+		vm->cfg.name, t.vmruns, t.invalid, t.reflected, t.l0_exits, t.npt_faults, t.npt_flushes, t.npt_resyncs,
+		t.npt_switches, t.npt_root_reuses, tot.pages_created, tot.pages_in_use, tot.pages_synced, tot.zap_alls,
+		tot.private_root_allocs);
 	for (unsigned c = 0; c < NESTED_NCODES; c++) {
 		if (!t.by_code[c])
 			continue;

@@ -203,7 +203,7 @@ void sched_run(void)
 			mmu_before_entry(v);
 			if (!vm_running(v->vm))
 				break;
-			if (v->nmi_pending && !backend->event_queued(v)) {
+			if (v->nmi_pending && !backend->event_queued(v) && !backend->nmi_blocked(v)) {
 				TRACE_VCPU(TRACE_EXIT, v, "inject nmi");
 				backend->inject_event(v, 2, false, false, 0);
 				v->nmi_pending = false;

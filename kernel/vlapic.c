@@ -374,6 +374,9 @@ void vlapic_register(struct vm *vm)
 int vlapic_pending(struct vcpu *v)
 {
 	struct vlapic *a = L(v);
+	const u32 *r = a->irr;
+	if (!(r[0] | r[1] | r[2] | r[3] | r[4] | r[5] | r[6] | r[7]))
+		return -1; /* nothing requested: the usual case, before every entry */
 	int irrv = highest(a->irr);
 	if (irrv < 0 || ((u32)irrv & 0xf0) <= (ppr(a) & 0xf0))
 		return -1;

@@ -11,6 +11,7 @@
 #define UMBRA_KERNEL_VM_H
 
 #include "kernel/backend.h"
+#include "kernel/gva.h"
 #include "kernel/mmio.h"
 #include "kernel/spinlock.h"
 #include "kernel/types.h"
@@ -81,6 +82,7 @@ struct vcpu {
 	struct vlapic lapic;   /* its local APIC (kernel/vlapic.h) */
 	u64 exit_count[EXIT_NREASONS];
 	bool nmi_pending;      /* an NMI waits for delivery (owner) */
+	struct gva_code_cache code_cache; /* kernel/gva.c: instruction fetch */
 	void *nested;          /* nested SVM state (svm/nested.c; starts with
 				* a struct nested_vcpu, kernel/nested.h), NULL
 				* unless the VM has nested=on */

@@ -221,7 +221,8 @@ static int select_shared_root(struct shadow_vcpu *sv)
 	struct shadow_vm *svm = sv->svm;
 	const struct gwalk_mode *m = &sv->genv.mode;
 	gfn_t gfn = (sv->genv.cr3 & GENMASK(m->maxphyaddr - 1, PAGE_SHIFT)) >> PAGE_SHIFT;
-	u32 role = m->levels | SH_FMT_LONG << ROLE_FMT_SHIFT | ACC_ALL << ROLE_ACC_SHIFT | shadow_vm_mode_role(svm, m);
+	u32 role = m->levels | SH_FMT_LONG << ROLE_FMT_SHIFT | ACC_ALL << ROLE_ACC_SHIFT | shadow_vm_mode_role(svm, m) |
+		   sv->role_tag;
 	struct shadow_root_slot *slot = NULL;
 
 	sv->clock++;
@@ -298,7 +299,7 @@ static int select_private_root(struct shadow_vcpu *sv)
 	struct shadow_vm *svm = sv->svm;
 	const struct gwalk_mode *m = &sv->genv.mode;
 	unsigned fmt = sh_fmt(m);
-	u32 role = 3 | fmt << ROLE_FMT_SHIFT | shadow_vm_mode_role(svm, m);
+	u32 role = 3 | fmt << ROLE_FMT_SHIFT | shadow_vm_mode_role(svm, m) | sv->role_tag;
 	gfn_t gfn = fmt == SH_FMT_32 ? (sv->genv.cr3 & GENMASK(31, 12)) >> PAGE_SHIFT : 0;
 	u64 key[4] = { 0, 0, 0, 0 };
 	struct shadow_pae_root *slot = NULL;
@@ -310,8 +311,8 @@ static int select_private_root(struct shadow_vcpu *sv)
 	sv->clock++;
 	for (unsigned i = 0; i < SH_PAE_ROOTS; i++) {
 		struct shadow_pae_root *r = &sv->pae[i];
-		if (r->valid && !sp_obsolete(svm, r->sp) && r->sp->role == role && r->sp->gfn == gfn &&
-		    !memcmp(r->key, key, sizeof(key))) {
+		if (r->valid && r->key[0] == key[0] && r->key[1] == key[1] && r->key[2] == key[2] &&
+		    r->key[3] == key[3] && r->sp->role == role && r->sp->gfn == gfn && !sp_obsolete(svm, r->sp)) {
 			r->last_use = sv->clock;
 			sv->root = r->sp;
 			sv->pae_top = r->top;
@@ -412,6 +413,17 @@ int shadow_set_mode(struct shadow_vcpu *sv, const struct gwalk_mode *mode, u64 c
 	shadow_commit(svm);
 	SHADOW_UNLOCK(svm);
 	return r;
+}
+
+/* Contract in mm/shadow.h. The tag is the vCPU's own (no lock needed);
+ * the roots it selects carry it, and so every page below them. */
+int shadow_nested_set_root(struct shadow_vcpu *sv, const struct gwalk_mode *mode, u64 ncr3, unsigned tag,
+			   struct shadow_hw *hw)
+{
+	if (!sv->svm->nested || tag >= SHADOW_NESTED_TAGS)
+		return E_INVAL;
+	sv->role_tag = (u32)tag << ROLE_TAG_SHIFT;
+	return shadow_set_mode(sv, mode, ncr3, NULL, hw);
 }
 
 /* Contract in mm/shadow.h. Cheap when nothing was invalidated (a

@@ -130,9 +130,14 @@ struct shadow_vm *shadow_vm_create(const struct shadow_env *env, u32 max_pages);
  * physical = L1 guest-physical) and the shadow is npt02, which the
  * hardware walks as nested page tables. Differences from a shadow MMU:
  *  - every role carries ROLE_NESTED;
- *  - nothing is write-tracked: the owner resynchronizes (shadow_zap_all)
- *    at the L1's TLB flushes, as the APM lets cached nested translations
- *    lag behind table edits until then (see kernel/nested_mmu.c);
+ *  - nothing is write-tracked: the owner resynchronizes (shadow_nested_
+ *    resync) at the L1's TLB flushes, as the APM lets cached nested
+ *    translations lag behind table edits until then (see kernel/
+ *    nested_mmu.c);
+ *  - every page carries a tag (the L1 ASID class whose TLB it stands for,
+ *    chosen by the owner): roots are selected per (npt12 top table, role,
+ *    tag) by shadow_nested_set_root, children inherit the tag, and pages
+ *    of different tags never link to each other;
  *  - npt12 in PAE format is walked with its PDPTEs in memory (AMD has no
  *    nested PDPTE registers) and 32-bit/PAE npt12 get private PAE-level
  *    roots in ordinary frames under private PML4s, taken on first use:
@@ -141,6 +146,25 @@ struct shadow_vm *shadow_vm_create(const struct shadow_env *env, u32 max_pages);
  *    mode without SMEP/SMAP/PKE.
  * private_root_allocs counts the private upper-level frames (2 per slot). */
 struct shadow_vm *shadow_nested_vm_create(const struct shadow_env *env, u32 max_pages);
+/* Tags of a nested MMU's pages (0..SHADOW_NESTED_TAGS-1). */
+#define SHADOW_NESTED_TAGS 64u
+#define SHADOW_ALL_TAGS 0xffffffffu
+/* A nested MMU's shadow_set_mode: npt12 in @mode rooted at @ncr3, for the
+ * pages of tag @tag. The root for (npt12 top table, role, tag) is found in
+ * the vCPU's root cache, the hash, or its private upper-level slots (PAE
+ * and 2-level npt12; keyed by nCR3 and format) and reused as it is, or
+ * built. E_OK, E_NOMEM, E_INVAL (not a nested MMU, tag out of range). */
+int shadow_nested_set_root(struct shadow_vcpu *sv, const struct gwalk_mode *mode, u64 ncr3, unsigned tag,
+			   struct shadow_hw *hw);
+/* A nested MMU: the L1 flushed the TLB that the pages of tag @tag
+ * (SHADOW_ALL_TAGS: every page) stand for. Every entry of those pages is
+ * re-derived from npt12 as it is now, as an unsync page is resynced:
+ * leaves updated or dropped, non-leaf entries whose npt12 entry is no
+ * longer present or leads elsewhere unlinked (the next fault rebuilds
+ * them); the private PAE-level roots of @sv re-read their PDPTEs from
+ * memory. Pages no longer reachable stay until the LRU reclaims them.
+ * Whatever was removed or narrowed is flushed (env.flush_tlb). */
+void shadow_nested_resync(struct shadow_vcpu *sv, unsigned tag);
 /* Free everything, destroying remaining vCPUs first. No TLB flushes: the
  * VM no longer runs. */
 void shadow_vm_destroy(struct shadow_vm *svm);
@@ -171,7 +195,10 @@ int shadow_set_mode(struct shadow_vcpu *sv, const struct gwalk_mode *mode, u64 c
 void shadow_page_fault(struct shadow_vcpu *sv, gva_t cr2, u32 error, u32 access, struct shadow_pf_result *res);
 
 /* INVLPG @gva by the guest (intercepted): resync what may hold a stale
- * translation of it. No hardware INVLPG/INVVPID is needed by the caller:
+ * translation of it, then build @gva's leaf as the next access's fault
+ * would when the shadow path to its table exists and the guest entry, A
+ * already set, maps another frame than before (see mm/shadow_sync.c; the
+ * guest's A flags are never set ahead of an access). No hardware INVLPG/INVVPID is needed by the caller:
  * the shadow flushes whatever it narrows. */
 void shadow_invlpg(struct shadow_vcpu *sv, gva_t gva);
 

@@ -106,6 +106,10 @@ static inline void sh_lock_drop(struct sh_lock *l)
 #define ROLE_NESTED BIT(22)        /* shadows an L1 hypervisor's nested page
 				    * table (npt12): part of npt02 */
 #define ROLE_MODE_MASK (ROLE_WP | ROLE_NXE | ROLE_SMEP | ROLE_SMAP | ROLE_PSE | ROLE_PKE | ROLE_NESTED)
+#define ROLE_TAG_SHIFT 23          /* nested MMU: the L1 ASID class (tag, */
+#define ROLE_TAG_MASK (0x3fu << ROLE_TAG_SHIFT) /* < SHADOW_NESTED_TAGS) whose
+				    * TLB the page stands for; inherited by
+				    * children, never part of the mode key */
 
 /* Guest format classes (8-byte 4- and 5-level tables are identical). */
 enum { SH_FMT_OFF = 0, SH_FMT_32 = 1, SH_FMT_PAE = 2, SH_FMT_LONG = 3 };
@@ -174,6 +178,8 @@ struct shadow_vcpu {
 	bool pae_shape;           /* root is a private PAE-level root (walks
 				   * start at level 3 with 4 entries) */
 	hpa_t pae_top;            /* nested MMU: the PML4 above that root */
+	u32 role_tag;             /* nested MMU: ROLE_TAG bits of the roots
+				   * it selects (shadow_nested_set_root) */
 	struct shadow_hw hw;
 	u64 clock;
 	hpa_t low_frame;          /* holds the PAE roots */

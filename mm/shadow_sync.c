@@ -167,7 +167,7 @@ bool shadow_child_key(struct shadow_vm *svm, const struct shadow_page *sp, unsig
 		      const struct gwalk_mode *m, gfn_t *gfn, u32 *role)
 {
 	unsigned level = role_level(sp->role), fmt = role_fmt(sp->role);
-	u32 keep = sp->role & ROLE_MODE_MASK;
+	u32 keep = sp->role & (ROLE_MODE_MASK | ROLE_TAG_MASK);
 
 	(void)svm;
 	if (sp->role & ROLE_DIRECT) {
@@ -330,7 +330,8 @@ void shadow_resync_entry(struct shadow_vm *svm, struct shadow_page *sp, unsigned
 void shadow_resync_page(struct shadow_vm *svm, struct shadow_page *sp)
 {
 	for (unsigned i = 0; i < sp->nents; i++)
-		shadow_resync_entry(svm, sp, i);
+		if (spte_present(sp->spt[i])) /* the rest stays as it is */
+			shadow_resync_entry(svm, sp, i);
 	svm->st.pages_synced++;
 }
 
@@ -416,6 +417,66 @@ unsigned shadow_hw_index(bool pae, gva_t gva, unsigned level)
 	return (gva >> (PAGE_SHIFT + 9 * (level - 1))) & 511;
 }
 
+/* The level-1 hardware entry for @gva under @sv's current root (*sp: its
+ * shadow page), or NULL when an entry above it is not present (shadows
+ * never map large pages). */
+static u64 *hw_leaf(struct shadow_vcpu *sv, gva_t gva, struct shadow_page **sp)
+{
+	struct shadow_vm *svm = sv->svm;
+	bool pae = sv->pae_shape;
+	unsigned level = pae ? 3 : sv->genv.mode.levels;
+	u64 *t = sv->root->spt;
+	hpa_t pa = sv->root->hpa;
+
+	for (; level > 1; level--) {
+		u64 e = t[shadow_hw_index(pae, gva, level)];
+		if (!spte_present(e))
+			return NULL;
+		pa = e & SPTE_ADDR;
+		t = svm->env.p2v(pa);
+	}
+	*sp = shadow_page_by_hpa(svm, pa);
+	return *sp ? &t[shadow_hw_index(pae, gva, 1)] : NULL;
+}
+
+/*
+ * After INVLPG re-derived what it could (an entry whose guest A flag is
+ * clear stays not present), build the leaf for the invalidated address
+ * in place, as the fault on the next access would: that access then
+ * needs no exit. Only when the shadow path down to the leaf table exists:
+ * its upper entries are write-tracked, so they still match guest entries
+ * that are present with A set, and only the leaf guest entry is read.
+ * Only a guest entry whose A flag is already set is used: setting A here,
+ * ahead of the access, is what a processor may do for a translation it
+ * caches speculatively (SDM vol. 3A §4.10.2.3, §4.8), but QEMU never does
+ * and a guest can see it (tests/emu/soak-qemu.t, randpaging seed 1): the
+ * guest must see A set only by its own accesses. Not done either when the
+ * guest entry still maps the frame the shadow leaf mapped before the
+ * INVLPG (@old): the guest only changed rights, or aged the page.
+ */
+static void prefetch_leaf(struct shadow_vm *svm, struct shadow_page *sp, unsigned idx, u64 old)
+{
+	gpa_t gpa;
+	unsigned size;
+	u64 gpte;
+
+	if (spte_present(sp->spt[idx]) || role_level(sp->role) != 1 || !shadow_gpte_gpa(sp, idx, &gpa, &size))
+		return;
+	const struct gwalk_mode *m = shadow_mode_for(svm, sp->role);
+	if (!m || svm->env.read_gpa(svm->env.ctx, gpa, size, &gpte) != 0)
+		return;
+	if (!(gpte & PTE_P) || (gpte & m->rsvd[1][1]))
+		return;
+	gfn_t gfn = guest_leaf_gfn(role_fmt(sp->role), 1, gpte);
+	if (spte_present(old) && svm->env.gfn_to_hpa(svm->env.ctx, gfn) == (old & SPTE_ADDR))
+		return;
+	if (!(gpte & PTE_A))
+		return; /* the guest sees A set only by an access (below) */
+	u64 spte = shadow_make_leaf(svm, sp, gpte, gfn, false);
+	if (spte && shadow_rmap_head(svm, gfn, true))
+		shadow_set_spte(svm, sp, idx, spte, NULL, gfn);
+}
+
 /* Contract in mm/shadow.h. INVLPG invalidates the translation of one
  * page (SDM §4.10.4.1): only unsync leaf tables can hold a stale one.
  * The entry for @gva is re-derived in EVERY unsync page, not only in the
@@ -434,8 +495,17 @@ void shadow_invlpg(struct shadow_vcpu *sv, gva_t gva)
 	svm->epoch++;
 	svm->cur = sv;
 	svm->st.invlpgs++;
+	/* the shadow leaf for @gva on this vCPU's root, for prefetch_leaf */
+	struct shadow_page *leaf = NULL;
+	u64 *e = NULL;
+	if (sv->have_mode && sv->root && !sp_obsolete(svm, sv->root) && !svm->nested &&
+	    sv->genv.mode.format != GWALK_FMT_OFF)
+		e = hw_leaf(sv, gva, &leaf);
+	u64 old = e ? *e : 0;
 	for (struct shadow_page *sp = svm->unsync.uns_next; sp != &svm->unsync; sp = sp->uns_next)
 		shadow_resync_entry(svm, sp, idx);
+	if (e)
+		prefetch_leaf(svm, leaf, shadow_hw_index(sv->pae_shape, gva, 1), old);
 	shadow_commit(svm);
 	SHADOW_UNLOCK(svm);
 }
@@ -450,6 +520,59 @@ void shadow_flush(struct shadow_vcpu *sv)
 	svm->epoch++;
 	svm->cur = sv;
 	shadow_sync_all(svm);
+	shadow_commit(svm);
+	SHADOW_UNLOCK(svm);
+}
+
+/* A private PAE-level root of a nested MMU: its entries follow the four
+ * PDPTEs in memory at the nCR3 (no PDPTE registers, APM §15.25.5), which
+ * the slot's key holds. An entry stays only if its PDPTE is still
+ * present, free of reserved bits, and leads to the same page. */
+static void nested_resync_pae_root(struct shadow_vm *svm, struct shadow_pae_root *slot)
+{
+	struct shadow_page *sp = slot->sp;
+	const struct gwalk_mode *m = shadow_mode_for(svm, sp->role);
+
+	for (unsigned i = 0; i < sp->nents; i++) {
+		u64 old = sp->spt[i], pdpte;
+		struct shadow_page *child;
+		gfn_t gfn;
+		u32 role;
+
+		if (!spte_present(old))
+			continue;
+		child = shadow_page_by_hpa(svm, old & SPTE_ADDR);
+		if (!m || svm->env.read_gpa(svm->env.ctx, slot->key[0] + 8 * i, 8, &pdpte) != 0 ||
+		    (pdpte & m->rsvd[3][0]) || !shadow_child_key(svm, sp, i, pdpte, m, &gfn, &role) || !child ||
+		    child->gfn != gfn || child->role != role)
+			shadow_clear_spte(svm, sp, i);
+	}
+	svm->st.pages_synced++;
+}
+
+/* Contract in mm/shadow.h. Every hashed page of the tag, reachable or
+ * not: one out of reach now may be linked again by a later fault and
+ * must not bring back a translation the flush removed. */
+void shadow_nested_resync(struct shadow_vcpu *sv, unsigned tag)
+{
+	struct shadow_vm *svm = sv->svm;
+	u32 want = (u32)tag << ROLE_TAG_SHIFT;
+	bool all = tag == SHADOW_ALL_TAGS;
+
+	if (!svm->nested)
+		return;
+	SHADOW_LOCK(svm);
+	svm->epoch++;
+	svm->cur = sv;
+	for (struct shadow_page *sp = svm->lru.lru_next; sp != &svm->lru; sp = sp->lru_next)
+		if (!(sp->role & ROLE_DIRECT) && (all || (sp->role & ROLE_TAG_MASK) == want))
+			shadow_resync_page(svm, sp);
+	for (unsigned i = 0; i < SH_PAE_ROOTS; i++) {
+		struct shadow_pae_root *r = &sv->pae[i];
+		if (r->sp && r->valid && !sp_obsolete(svm, r->sp) && role_fmt(r->sp->role) == SH_FMT_PAE &&
+		    (all || (r->sp->role & ROLE_TAG_MASK) == want))
+			nested_resync_pae_root(svm, r);
+	}
 	shadow_commit(svm);
 	SHADOW_UNLOCK(svm);
 }

@@ -136,8 +136,7 @@ int nested_svm_vcpu_create(struct vcpu *v)
 	v->nested = n;
 	n->vmcb01 = svm(v)->vmcb;
 	n->vmcb01_pa = svm(v)->vmcb_pa;
-	n->asid02 = svm_asid_alloc();
-	if (!n->asid02 || pmm_alloc_zeroed(0, PMM_NORMAL, &n->vmcb02_pa) ||
+	if (pmm_alloc_zeroed(0, PMM_NORMAL, &n->vmcb02_pa) ||
 	    pmm_alloc_zeroed(0, PMM_NORMAL, &n->v12_pa) || pmm_alloc(1, PMM_NORMAL, &n->msrpm02_pa))
 		return E_NOMEM; /* nested_svm_vcpu_destroy frees what exists */
 	n->vmcb02 = phys_to_virt(n->vmcb02_pa);
@@ -468,7 +467,16 @@ static void do_vmrun(struct vcpu *v, u8 len, u64 gpa)
 	hpa_t ncr3 = v->vm->tdp_root;
 	n->common.npt_on = false;
 	if (c12->np_enable & 1) {
-		int r = nested_npt_enter(v, c12->n_cr3, c12->asid, c12->tlb_control != TLB_CONTROL_NONE, &ncr3);
+		/* §15.16.1 "TLB Flush": 1 flushes every ASID's entries, 3 and
+		 * 7 this guest's (7: non-global, a superset for npt02); other
+		 * encodings are reserved: taken as 1. */
+		u8 tc = c12->tlb_control;
+		enum nested_flush fl = NESTED_FLUSH_ALL;
+		if (tc == TLB_CONTROL_NONE)
+			fl = NESTED_FLUSH_NONE;
+		else if (tc == TLB_CONTROL_FLUSH_ASID || tc == TLB_CONTROL_FLUSH_ASID_LOCAL)
+			fl = NESTED_FLUSH_ASID;
+		int r = nested_npt_enter(v, c12->n_cr3, c12->asid, fl, &ncr3);
 		if (r || !ncr3) {
 			vm_end(v->vm, VMR_KILLED, 0, "out of memory for nested page tables (npt02)");
 			return;
@@ -842,6 +850,21 @@ bool nested_svm_before_run(struct vcpu *v, struct vm_exit *e)
 	return false;
 }
 
+/* While the L2 runs, is an interrupt for the L1 (a physical interrupt
+ * from the L2's point of view) masked? APM vol. 2 §15.21.1: with
+ * V_INTR_MASKING = 1 the host's (L1's) RFLAGS.IF, as it was at VMRUN,
+ * masks physical interrupts and the L2's IF only virtual ones; with
+ * V_INTR_MASKING = 0 the L2's RFLAGS.IF (and its interrupt shadow) masks
+ * them. GIF is 1 while the L2 runs. A masked interrupt is looked at again
+ * before every L2 entry (vlapic_before_entry), so it is taken at the
+ * first exit after the L2 unmasks it. */
+static bool l1_intr_masked_in_l2(struct vcpu *v, struct svm_nested *n)
+{
+	if (n->v12->ctl.int_ctl & V_INTR_MASKING)
+		return !(n->l1_rflags & RFLAGS_IF);
+	return !(v->regs.rflags & RFLAGS_IF) || (n->vmcb02->ctl.int_state & 1);
+}
+
 /* The L1's interrupt window: held while GIF = 0 (§15.17: "interrupts
  * are held pending"), and while the L2 runs an L1 interrupt is an
  * #VMEXIT(INTR) when the L1 intercepts INTR. An L1 that does not
@@ -851,7 +874,7 @@ bool nested_svm_irq_window(struct vcpu *v, bool open)
 {
 	struct svm_nested *n = nst(v);
 	if (n->in_l2) {
-		n->intr_exit = open && (n->v12->ctl.intercept_misc1 & INTERCEPT1_INTR);
+		n->intr_exit = open && (n->v12->ctl.intercept_misc1 & INTERCEPT1_INTR) && !l1_intr_masked_in_l2(v, n);
 		return true;
 	}
 	if (!n->gif) {
@@ -869,4 +892,25 @@ bool nested_svm_flush_tlb(struct vcpu *v)
 		return false;
 	n->flush01 = true;
 	return true;
+}
+
+/* Contract in svm/nested.h. An NMI for the L1 is not delivered into the
+ * L2 (and not turned into #VMEXIT(NMI): not modelled) nor while the L1
+ * has GIF = 0 (APM vol. 2 §15.17: GIF holds NMIs); it waits. */
+bool nested_svm_nmi_held(struct vcpu *v)
+{
+	struct svm_nested *n = v->nested;
+	return n->in_l2 || !n->gif;
+}
+
+/* Contract in svm/nested.h. */
+void nested_svm_set_asids(struct vcpu *v, u32 asid01, u32 asid02)
+{
+	struct svm_nested *n = nst(v);
+	n->vmcb01->ctl.asid = asid01;
+	n->asid02 = asid02;
+	n->vmcb02->ctl.asid = asid02;
+	/* both are fresh: whichever level does not run now flushes later */
+	n->flush01 = true;
+	n->flush02 = true;
 }

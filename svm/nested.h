@@ -29,6 +29,11 @@ void nested_svm_after_exit(struct vcpu *v, struct vm_exit *e);
 /* svm_irq_window / svm_flush_tlb: true when handled here (GIF=0, L2). */
 bool nested_svm_irq_window(struct vcpu *v, bool open);
 bool nested_svm_flush_tlb(struct vcpu *v);
+/* svm_vcpu_run gave @v new hardware ASIDs: @asid01 for the L1 (vmcb01),
+ * @asid02 for every L2 (vmcb02). */
+void nested_svm_set_asids(struct vcpu *v, u32 asid01, u32 asid02);
+/* svm_nmi_blocked: an NMI for the L1 must wait (L2 running, GIF = 0). */
+bool nested_svm_nmi_held(struct vcpu *v);
 
 /* backend_ops entries (kernel/backend.h). */
 void nested_svm_cpuid(struct vcpu *v, u32 leaf, struct cpuid_regs *r);

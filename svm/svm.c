@@ -33,15 +33,26 @@ static struct {
 	u32 revision;
 } svm_caps;
 
+/*
+ * ASIDs (APM vol. 2 §15.16) are handed out per CPU, as a vCPU first runs
+ * there in the CPU's current ASID generation: a vCPU takes one (two for
+ * a nested=on VM: the L1's and its L2s'). When a CPU has given out every
+ * ASID it starts a new generation: the next VMRUN flushes every ASID's
+ * translations (TLB_CONTROL 1) and each vCPU takes a fresh ASID when it
+ * next runs there. So any number of vCPUs can run, whatever the CPU's
+ * ASID count (QEMU has 16). ASID 0 is the host's (§15.5.1).
+ */
 struct svm_cpu {
 	hpa_t hsave_pa;
 	hpa_t host_vmcb_pa;
-	struct vcpu *last; /* vCPU that last ran here (ASID ownership) */
+	struct vcpu *last;  /* vCPU that last ran here */
+	u64 asid_gen;       /* this CPU's ASID generation, from 1 */
+	u32 next_asid;
+	bool flush_all;     /* a new generation began: flush every ASID */
 };
 static struct svm_cpu svm_cpus[MAX_CPUS];
 
 static hpa_t iopm_pa, msrpm_pa; /* shared, read-only after set-up */
-static u32 next_asid = 1;
 
 static inline struct svm_vcpu *svm(struct vcpu *v)
 {
@@ -59,9 +70,25 @@ bool svm_has_feature(u32 f)
 	return has(f);
 }
 
-u32 svm_asid_alloc(void)
+/* Give @v ASIDs of this CPU's current generation (see struct svm_cpu). */
+static void asid_refresh(struct vcpu *v, struct svm_vcpu *s, struct svm_cpu *sc, u32 cpu)
 {
-	return next_asid < svm_caps.nasid ? next_asid++ : 0;
+	if (s->asid && s->asid_gen == sc->asid_gen && s->asid_cpu == cpu)
+		return;
+	u32 need = v->nested ? 2 : 1;
+	if (sc->asid_gen == 0 || sc->next_asid + need > svm_caps.nasid) {
+		sc->asid_gen++;
+		sc->next_asid = 1;
+		sc->flush_all = true;
+	}
+	s->asid = sc->next_asid++;
+	s->asid_gen = sc->asid_gen;
+	s->asid_cpu = cpu;
+	s->flush = true;
+	if (v->nested)
+		nested_svm_set_asids(v, s->asid, sc->next_asid++);
+	else
+		s->vmcb->ctl.asid = s->asid;
 }
 
 hpa_t svm_iopm_pa(void)
@@ -173,6 +200,8 @@ static void load_state(struct vcpu *v, const struct vcpu_boot_state *bs)
 	v->regs = bs->regs;
 	s->vmcb->ctl.event_inj = 0;
 	s->vmcb->ctl.int_state = 0;
+	s->vmcb->ctl.intercept_misc1 &= ~INTERCEPT1_IRET;
+	s->nmi_state = NMI_OPEN;
 	s->flush = true;
 }
 
@@ -180,6 +209,19 @@ static int svm_vcpu_set_state(struct vcpu *v, const struct vcpu_boot_state *bs)
 {
 	load_state(v, bs);
 	return E_OK;
+}
+
+/* NMIs are held while one is being handled (until its IRET), in an
+ * interrupt shadow, and for nested VMs while the L2 runs or GIF = 0
+ * (svm/nested.c: the NMI then waits for the L1). */
+static bool svm_nmi_blocked(struct vcpu *v)
+{
+	struct svm_vcpu *s = svm(v);
+	/* the interrupt shadow ends once common code moved RIP past the
+	 * exiting instruction (svm_vcpu_run clears it then) */
+	if (s->nmi_state != NMI_OPEN || ((s->vmcb->ctl.int_state & 1) && v->regs.rip == s->exit_rip))
+		return true;
+	return v->nested && nested_svm_nmi_held(v);
 }
 
 static bool svm_event_queued(struct vcpu *v)
@@ -197,14 +239,7 @@ static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 		return E_NOMEM;
 	}
 	s->vmcb = phys_to_virt(s->vmcb_pa);
-	/* One ASID per vCPU, never reused while the vCPU lives; ASID 0 is
-	 * the host's and illegal for VMRUN (§15.5.1). */
-	if (next_asid >= svm_caps.nasid) {
-		pmm_free(s->vmcb_pa, 0);
-		kfree(s);
-		return E_NOMEM;
-	}
-	s->asid = next_asid++;
+	/* ASIDs are given at the first run (asid_refresh) */
 	s->flush = true;
 	v->arch = s;
 
@@ -228,7 +263,6 @@ static int svm_vcpu_create(struct vcpu *v, const struct vcpu_boot_state *bs)
 	c->intercept_exc = BIT(18) | BIT(13);
 	c->iopm_base_pa = iopm_pa;
 	c->msrpm_base_pa = msrpm_pa;
-	c->asid = s->asid;
 	c->int_ctl = V_INTR_MASKING;
 	if (v->vm->cfg.paging == PAGING_TDP) {
 		c->np_enable = 1;
@@ -279,10 +313,8 @@ static void decode_exit(struct svm_vcpu *s, struct vm_exit *e, u64 rip)
 {
 	struct vmcb_control *c = &s->vmcb->ctl;
 	u64 code = c->exitcode;
-	memset(e, 0, sizeof(*e));
-	e->raw = code;
-	e->info1 = c->exitinfo1;
-	e->info2 = c->exitinfo2;
+	/* member by member: cheaper than memset (a call and REP STOS) */
+	*e = (struct vm_exit){.raw = code, .info1 = c->exitinfo1, .info2 = c->exitinfo2};
 	if (has(SVM_FEAT_NRIPS) && c->next_rip > rip)
 		e->insn_len = (u8)(c->next_rip - rip);
 
@@ -321,6 +353,18 @@ static void decode_exit(struct svm_vcpu *s, struct vm_exit *e, u64 rip)
 	switch (code) {
 	case SVM_EXIT_INTR: e->reason = EXIT_INTR; break;
 	case SVM_EXIT_VINTR: e->reason = EXIT_IRQ_WINDOW; break;
+	case SVM_EXIT_IRET:
+		if (s->nmi_state != NMI_MASKED) {
+			e->reason = EXIT_UNKNOWN; /* an L1's intercept (svm/nested.c) */
+			break;
+		}
+		/* the guest's NMI handler returns (svm_inject_event): the
+		 * IRET itself runs after this exit */
+		c->intercept_misc1 &= ~INTERCEPT1_IRET;
+		s->nmi_state = NMI_IRET_SEEN;
+		s->nmi_iret_rip = rip;
+		e->reason = EXIT_NONE;
+		break;
 	case SVM_EXIT_NMI: e->reason = EXIT_NMI; break;
 	case SVM_EXIT_SMI: e->reason = EXIT_SMI; break;
 	case SVM_EXIT_INIT: e->reason = EXIT_INIT; break;
@@ -382,14 +426,17 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	vmcb->save.rip = v->regs.rip;
 	vmcb->save.rflags = v->regs.rflags;
 	vmcb->save.g_pat = v->pat;
-	/* ASIDs are per vCPU, so the TLB needs flushing only the first time
-	 * a vCPU runs here (stale entries from an earlier owner of the
-	 * ASID) or when common code asked for it. */
-	if (sc->last != v)
-		s->flush = true;
-	vmcb->ctl.tlb_control = s->flush ? (has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
-									   : TLB_CONTROL_FLUSH_ALL)
-					 : TLB_CONTROL_NONE;
+	/* A fresh ASID (asid_refresh) may hold an earlier owner's
+	 * translations: flush it; common code asks for flushes too. */
+	asid_refresh(v, s, sc, this_cpu()->id);
+	if (sc->flush_all) {
+		vmcb->ctl.tlb_control = TLB_CONTROL_FLUSH_ALL;
+		sc->flush_all = false;
+	} else {
+		vmcb->ctl.tlb_control = s->flush ? (has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
+										  : TLB_CONTROL_FLUSH_ALL)
+						 : TLB_CONTROL_NONE;
+	}
 	s->flush = false;
 	sc->last = v;
 
@@ -406,6 +453,8 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 	v->regs.rip = rip;
 	s->exit_rip = rip;
 	v->regs.rflags = vmcb->save.rflags;
+	if (s->nmi_state == NMI_IRET_SEEN && rip != s->nmi_iret_rip)
+		s->nmi_state = NMI_OPEN;
 	decode_exit(s, e, rip);
 	/* An event whose delivery was interrupted by the exit must be
 	 * re-injected (§15.7.2): EXITINTINFO has the same format as
@@ -419,8 +468,11 @@ static void svm_vcpu_run(struct vcpu *v, struct vm_exit *e)
 static void svm_inject_event(struct vcpu *v, u8 vector, bool is_irq, bool has_error, u32 error)
 {
 	u64 ev = vector | EVENTINJ_VALID | (is_irq ? EVENTINJ_TYPE_INTR : EVENTINJ_TYPE_EXC);
-	if (vector == 2 && !is_irq)
+	if (vector == 2 && !is_irq) {
 		ev = 2 | EVENTINJ_VALID | EVENTINJ_TYPE_NMI;
+		svm(v)->nmi_state = NMI_MASKED;
+		svm(v)->vmcb->ctl.intercept_misc1 |= INTERCEPT1_IRET;
+	}
 	if (has_error)
 		ev |= EVENTINJ_EV | ((u64)error << 32);
 	svm(v)->vmcb->ctl.event_inj = ev;
@@ -439,6 +491,8 @@ static void svm_irq_window(struct vcpu *v, bool open)
 		return;
 	struct vmcb_control *c = &svm(v)->vmcb->ctl;
 	const u64 bits = V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT);
+	if (!open && !(c->intercept_misc1 & INTERCEPT1_VINTR) && !(c->int_ctl & bits))
+		return; /* closed already: the usual case, before every entry */
 	if (open) {
 		c->int_ctl |= bits;
 		c->intercept_misc1 |= INTERCEPT1_VINTR;
@@ -595,5 +649,6 @@ const struct backend_ops svm_backend_ops = {
 	.nested_insn = nested_svm_insn,
 	.vcpu_set_state = svm_vcpu_set_state,
 	.event_queued = svm_event_queued,
+	.nmi_blocked = svm_nmi_blocked,
 	.paged_real_mode = true,
 };

@@ -29,15 +29,23 @@ struct vcpu_regs;
 struct svm_vcpu {
 	struct vmcb *vmcb;
 	hpa_t vmcb_pa;
-	u32 asid;
+	u32 asid;         /* the L1's (or only) ASID, of generation asid_gen */
+	u64 asid_gen;     /* on CPU asid_cpu (svm.c: struct svm_cpu) */
+	u32 asid_cpu;
 	bool flush;       /* TLB flush needed at next VMRUN */
 	u64 efer;         /* the guest's view of EFER (SVME hidden) */
 	u64 exit_rip;     /* RIP at the last exit */
+	/* NMI blocking (SDM vol. 3A §6.7.1; SVM does not track it for an
+	 * injected NMI): from the injection until the IRET of its handler
+	 * has executed. The IRET intercept fires before the IRET; blocking
+	 * ends at the first exit with another RIP (the IRET completed). */
+	u8 nmi_state;     /* NMI_OPEN, NMI_MASKED, NMI_IRET_SEEN */
+	u64 nmi_iret_rip;
 };
+enum { NMI_OPEN, NMI_MASKED, NMI_IRET_SEEN };
 
 /* Backend facts for svm/nested.c (defined in svm/svm.c). */
 bool svm_has_feature(u32 feat);      /* SVM_FEAT_* of the host */
-u32 svm_asid_alloc(void);            /* a fresh hardware ASID, 0 when none is left */
 hpa_t svm_iopm_pa(void);             /* L0's I/O map: every port intercepted */
 hpa_t svm_msrpm_pa(void);            /* L0's MSR map */
 void svm_vmrun(u64 vmcb_pa, struct vcpu_regs *regs, u64 host_vmcb_pa);

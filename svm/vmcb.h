@@ -111,6 +111,7 @@ _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "G_PAT");
 #define INTERCEPT1_VINTR BIT(4)
 #define INTERCEPT1_RDPMC BIT(15)
 #define INTERCEPT1_CPUID BIT(18)
+#define INTERCEPT1_IRET BIT(20)
 #define INTERCEPT1_INVD BIT(22)
 #define INTERCEPT1_HLT BIT(24)
 #define INTERCEPT1_INVLPG BIT(25)
@@ -143,6 +144,7 @@ _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "G_PAT");
 #define TLB_CONTROL_NONE 0
 #define TLB_CONTROL_FLUSH_ALL 1
 #define TLB_CONTROL_FLUSH_ASID 3
+#define TLB_CONTROL_FLUSH_ASID_LOCAL 7 /* this ASID's non-global entries */
 
 #define EVENTINJ_VALID BIT(31)
 #define EVENTINJ_EV BIT(11)
@@ -161,6 +163,7 @@ _Static_assert(offsetof(struct vmcb, save.g_pat) == 0x668, "G_PAT");
 #define SVM_EXIT_CPUID 0x72
 #define SVM_EXIT_INVD 0x76
 #define SVM_EXIT_PAUSE 0x77
+#define SVM_EXIT_IRET 0x74
 #define SVM_EXIT_HLT 0x78
 #define SVM_EXIT_INVLPG 0x79
 #define SVM_EXIT_INVLPGA 0x7a

@@ -291,8 +291,11 @@ static int vmx_probe(void)
 	 * it keeps IF=0: Bochs delivers external-interrupt exits only while
 	 * the guest has IF=1 (docs: emulators.md), so without it a spinning
 	 * IF=0 guest would never give the CPU back. */
-	if (adjust_controls("pin-based", pin_msr, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT, PIN_PREEMPT_TIMER, 0,
-			    &vmx_caps.pin))
+	/* Virtual NMIs (§25.6.1, §27.6.1.2): an NMI Umbra injects sets the
+	 * guest's virtual-NMI blocking and its IRET clears it, so a second
+	 * NMI IPI waits for the handler's IRET (vmx_nmi_blocked). */
+	if (adjust_controls("pin-based", pin_msr, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT,
+			    PIN_PREEMPT_TIMER | PIN_VIRTUAL_NMI, 0, &vmx_caps.pin))
 		return E_NOTSUP;
 	/* Primary processor-based (§25.6.2): HLT, all port I/O, MSR bitmaps,
 	 * RDPMC, MONITOR/MWAIT exit; CR3 accesses and RDTSC do not (EPT). */
@@ -1268,6 +1271,22 @@ static int vmx_vcpu_set_state(struct vcpu *v, const struct vcpu_boot_state *bs)
 	return E_OK;
 }
 
+/* With "virtual NMIs" on, an injected NMI sets the guest's virtual-NMI
+ * blocking (interruptibility bit 3), which its IRET clears (SDM vol. 3C
+ * §27.6.1.2, §26.3 "IRET", §25.4.2 table 25-3): that bit says whether
+ * another may be injected. Blocking by STI or MOV SS holds it too
+ * (§27.3.1.5). Without virtual NMIs ("NMI exiting" is on, so the guest's
+ * IRET would never clear a real blocking) NMI blocking is not modelled. */
+static bool vmx_nmi_blocked(struct vcpu *v)
+{
+	struct vmx_vcpu *s = vmx(v);
+	/* the STI/MOV SS shadow ends once common code moved RIP past the
+	 * exiting instruction (vmx_vcpu_run clears it then) */
+	u64 mask = (v->regs.rip == s->exit_rip ? BIT(0) | BIT(1) : 0) |
+		   ((vmx_caps.pin & PIN_VIRTUAL_NMI) ? BIT(3) : 0);
+	return vmx_load(s) || (vmr(s, GUEST_INTERRUPTIBILITY) & mask);
+}
+
 static bool vmx_event_queued(struct vcpu *v)
 {
 	struct vmx_vcpu *s = vmx(v);
@@ -1326,4 +1345,5 @@ const struct backend_ops vmx_backend_ops = {
 	.tdp_format = vmx_tdp_format,
 	.vcpu_set_state = vmx_vcpu_set_state,
 	.event_queued = vmx_event_queued,
+	.nmi_blocked = vmx_nmi_blocked,
 };

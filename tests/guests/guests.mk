@@ -6,7 +6,7 @@
 # linked with the guest library (tests/guests/lib/) and the kernel's own
 # printf engine and string functions compiled for 32-bit.
 
-GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio ctxswitch hypercall platform access forklike largepages lapic hostile-selfmap canary hostile-rsvd randpaging hostile-tables hostile-svm hostile-triple3 hostile-spaces hostile-ports smpwake ptshare nested64 nestedpae nested32 nestednonpt mmioforms
+GUEST_NAMES := hello cpuid longmode paging32 pae triplefault spin beyondram strio ctxswitch hypercall platform access forklike largepages lapic hostile-selfmap canary hostile-rsvd randpaging hostile-tables hostile-svm hostile-triple3 hostile-spaces hostile-ports smpwake ptshare nested64 nestedpae nested32 nestednonpt mmioforms hostile-nested
 GUEST_ELFS := $(patsubst %,$(B)/guests/%.elf,$(GUEST_NAMES))
 GB := $(B)/guests/obj
 
@@ -48,7 +48,7 @@ $(GB)/%.asm.o: %.asm
 
 # The nested-SVM guests (thin NAME.c files including nested-common.c) share
 # their assembly: VMRUN stubs and L2 code.
-NESTED_GUEST_NAMES := nested64 nestedpae nested32 nestednonpt
+NESTED_GUEST_NAMES := nested64 nestedpae nested32 nestednonpt hostile-nested
 
 # $(call guest_objs,NAME): the guest's own objects.
 guest_objs = $(GB)/tests/guests/$(1).c.o \

@@ -817,6 +817,77 @@ static void test_paging(void)
 }
 #endif
 
+#if USE_NPT && NPT_EDITS
+/*
+ * Two L2s taking turns, as a hypervisor's vCPUs do: each with its own
+ * npt12 (nCR3) and ASID, running the same code, which reads GPA 0x20000;
+ * the two npt12s map it to different frames. Guaranteed (15.16 "TLB
+ * Control": TLB entries are tagged by ASID): each reads its own frame
+ * however often they alternate; after the L1 remaps it in the first
+ * npt12 and runs that L2 with TLB_CONTROL=1, the first reads the new
+ * frame and the second still its own. With fewer than 5 ASIDs both use
+ * ASID 1 and every VMRUN flushes (the same outcome).
+ */
+static void test_alternate(void)
+{
+	const char *who = "two L2s taking turns";
+	/* mov eax, [0x20000]; hlt (32-bit code) */
+	static const u8 code[] = { 0xa1, 0x00, 0x00, 0x02, 0x00, 0xf4 };
+	static const u32 val[2] = { 0xaaaa0005u, 0xbbbb0006u };
+	const u32 val_new = 0xaaaa0007u;
+	const bool own_asid = nasid > 4;
+	const u32 asid[2] = { own_asid ? 3 : 1, own_asid ? 4 : 1 };
+	void *npt[2];
+
+	memset(l2_ptr(0), 0, L2MEM);
+	memcpy(l2_ptr(L2_CODE), code, sizeof(code));
+	poke32(FRAME(5), val[0]);
+	poke32(FRAME(6), val[1]);
+	poke32(FRAME(7), val_new);
+	for (int i = 0; i < 2; i++) {
+		npt_new();
+		for (u32 g = 0; g < L2MEM; g += 4096)
+			npt_map(g, g == GPA_REMAP ? FRAME(5 + i) : L2BASE + g, NPT_RW);
+		npt[i] = npt_root;
+	}
+	vmcb_init(L2_PROT, L2_CODE, 0);
+
+	bool ok = true;
+	for (int round = 0; round < 4 && ok; round++) {
+		for (int i = 0; i < 2 && ok; i++) {
+			V64(VMCB_NCR3) = (u32)npt[i];
+			V32(VMCB_ASID) = asid[i];
+			V64(VMCB_RIP) = L2_CODE;
+			V8(VMCB_TLB_CTL) = round == 0 || !own_asid;
+			u64 ec = l2_enter();
+			ok = ec == EXIT_HLT && (u32)V64(VMCB_RAX) == val[i];
+			if (!ok)
+				show_exit(ec);
+		}
+	}
+	if (!report(ok, "%s: each (its own nCR3 and ASID) reads its own frame "
+		    "at GPA %#x, 4 rounds: %#x, %#x", who, GPA_REMAP, val[0], val[1]))
+		return;
+
+	npt_root = npt[0];
+	npt_map(GPA_REMAP, FRAME(7), NPT_RW);
+	u32 got[2];
+	for (int i = 0; i < 2; i++) {
+		V64(VMCB_NCR3) = (u32)npt[i];
+		V32(VMCB_ASID) = asid[i];
+		V64(VMCB_RIP) = L2_CODE;
+		V8(VMCB_TLB_CTL) = i == 0 || !own_asid;
+		u64 ec = l2_enter();
+		got[i] = ec == EXIT_HLT ? (u32)V64(VMCB_RAX) : 0;
+		if (ec != EXIT_HLT)
+			show_exit(ec);
+	}
+	report(got[0] == val_new, "%s: first npt12 remapped, VMRUN with "
+	       "TLB_CONTROL=1: the first reads %#x", who, val_new);
+	report(got[1] == val[1], "%s: the second still reads %#x", who, val[1]);
+}
+#endif
+
 /* ------------------------------------------------------------ no NPT */
 
 #if !USE_NPT
@@ -1012,9 +1083,11 @@ void guest_main(void)
 	test_exits(L2_REAL);
 	test_exits(L2_LONG);
 	test_paging();
+	test_alternate();
 #elif NESTED_MODE == NM_PAE
 	test_exits(L2_PROT);
 	test_paging();
+	test_alternate();
 #elif NESTED_MODE == NM_32
 	test_exits(L2_REAL);
 	test_paging();

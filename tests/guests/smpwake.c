@@ -11,8 +11,10 @@
  * the receiver's handler (sti; hlt loops; a handler checks its vector is
  * in service, then EOIs), a ping-pong of 100 round trips per AP, the
  * all-excluding-self shorthand (each AP takes it exactly once, the BSP
- * never), a spinlock under contention, and a second INIT-SIPI-SIPI to a
- * halted AP, which must restart it at the trampoline.
+ * never), a spinlock under contention, NMI IPIs (§11.6.1 delivery mode
+ * 100b; each taken once, and one sent while the AP is still in its NMI
+ * handler is held until the handler's IRET: §6.7.1), and a second
+ * INIT-SIPI-SIPI to a halted AP, which must restart it at the trampoline.
  *
  * Every send waits until the previous one was counted (an IPI sent while
  * the same vector is still pending merges into its IRR bit), so every
@@ -38,6 +40,7 @@ GUEST_NAME("smpwake");
 #define N_BCAST 3
 #define N_LOCK 2000
 #define N_RESTART_IPIS 10
+#define N_NMI 5
 
 enum { CMD_NONE, CMD_SEND_TO_BSP, CMD_LOCK, CMD_QUIT };
 
@@ -54,6 +57,8 @@ struct ap_state {
 static struct ap_state aps[SMP_MAX_CPUS];
 static volatile u32 hits[SMP_MAX_CPUS][256]; /* per CPU and vector */
 static volatile u32 isr_bad;		     /* a handler's vector not in service */
+static volatile u32 nmi_hits[SMP_MAX_CPUS], nmi_nested[SMP_MAX_CPUS];
+static volatile u32 nmi_active[SMP_MAX_CPUS], nmi_hold[SMP_MAX_CPUS], nmi_held_in[SMP_MAX_CPUS];
 static smp_lock_t lock;
 static volatile u32 locked_counter;
 
@@ -67,6 +72,23 @@ static void on_irq(int idx, u32 vec)
 	if (vec == V_PING)
 		smp_send_ipi(smp_cpus[0].apic_id, V_PONG);
 	lapic_eoi();
+}
+
+/* NMI: counted; a second NMI must never arrive while one is handled
+ * (§6.7.1: NMIs are blocked until the handler's IRET). With nmi_hold set
+ * the handler says it is in, then waits until the BSP releases it. */
+static void on_nmi(int idx, u32 vec)
+{
+	if (nmi_active[idx])
+		nmi_nested[idx]++;
+	nmi_active[idx] = 1;
+	nmi_hits[idx]++;
+	if (nmi_hold[idx]) {
+		nmi_held_in[idx] = 1;
+		while (nmi_hold[idx])
+			cpu_relax();
+	}
+	nmi_active[idx] = 0;
 }
 
 /* ------------------------------------------------------------ APs */
@@ -261,6 +283,33 @@ static void test_lock(void)
 	       locked_counter);
 }
 
+static void test_nmi(void)
+{
+	bool ok = true, held = true, after = true, nested = true;
+	for (int i = 1; i <= naps; i++) {
+		u32 id = smp_cpus[i].apic_id, base = nmi_hits[i];
+		for (u32 n = 1; n <= N_NMI && ok; n++) {
+			lapic_send(id, ICR_NMI | ICR_ASSERT);
+			ok = smp_wait_eq(&nmi_hits[i], base + n, SMP_SPIN);
+		}
+		/* one NMI in its handler, a second one sent meanwhile */
+		base = nmi_hits[i];
+		nmi_hold[i] = 1;
+		lapic_send(id, ICR_NMI | ICR_ASSERT);
+		ok &= smp_wait_eq(&nmi_held_in[i], 1, SMP_SPIN);
+		lapic_send(id, ICR_NMI | ICR_ASSERT);
+		smp_udelay(20000);
+		held &= nmi_hits[i] == base + 1;
+		nmi_hold[i] = 0;
+		after &= smp_wait_eq(&nmi_hits[i], base + 2, SMP_SPIN);
+		nested &= nmi_nested[i] == 0;
+	}
+	report(ok, "NMI IPIs (delivery mode NMI): %d to each AP, each taken once", N_NMI);
+	report(held, "an NMI sent while the AP runs its NMI handler waits (NMIs blocked until IRET)");
+	report(after, "that NMI is taken after the handler's IRET");
+	report(nested, "no NMI handler ever interrupted by another NMI");
+}
+
 static void test_restart(void)
 {
 	bool quit = true, restarted = true;
@@ -310,6 +359,7 @@ void guest_main(void)
 	smp_set_handler(V_PONG, on_irq);
 	smp_set_handler(V_BCAST, on_irq);
 	smp_set_handler(V_KICK, on_irq);
+	smp_set_handler(2, on_nmi);
 
 	test_start();
 	test_bsp_to_ap();
@@ -317,6 +367,7 @@ void guest_main(void)
 	test_pingpong();
 	test_broadcast();
 	test_lock();
+	test_nmi();
 	test_restart();
 
 	report(!isr_bad, "every handler ran with its vector in service (ISR)");

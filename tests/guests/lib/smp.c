@@ -213,7 +213,7 @@ static u64 gate(u32 off)
 
 void smp_set_handler(u32 vec, smp_handler_t fn)
 {
-	if (vec < 32 || vec > 255)
+	if ((vec < 32 && vec != 2) || vec > 255)
 		return;
 	handlers[vec] = fn;
 	struct dtr idtr;
@@ -237,6 +237,10 @@ void smp_isr(struct smp_frame *f)
 	int idx = smp_cpu_index();
 	struct smp_cpu *c = &smp_cpus[idx];
 	u32 vec = f->vector;
+	if (vec == 2 && handlers[2]) { /* NMI: no EOI (§11.6.1: not through the ISR) */
+		handlers[2](idx, vec);
+		return;
+	}
 	if (vec < 32) {
 		if (c->probe_armed && (f->eip == (u32)smp_probe_read_insn ||
 				       f->eip == (u32)smp_probe_write_insn)) {

@@ -140,7 +140,8 @@ int smp_cpu_index(void);
 
 typedef void (*smp_handler_t)(int idx, u32 vec);
 /* Handler of interrupt vector @vec (32..255) on every CPU; it runs with
- * IF = 0 and must EOI itself. Call on the BSP (patches its IDT too). */
+ * IF = 0 and must EOI itself. @vec = 2 handles NMIs (no EOI). Call on the
+ * BSP (patches its IDT too). */
 void smp_set_handler(u32 vec, smp_handler_t fn);
 
 static inline u32 irq_save(void)
