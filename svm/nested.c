@@ -142,6 +142,7 @@ int nested_svm_vcpu_create(struct vcpu *v)
 	n->vmcb02 = phys_to_virt(n->vmcb02_pa);
 	n->v12 = phys_to_virt(n->v12_pa);
 	n->msrpm02 = phys_to_virt(n->msrpm02_pa);
+	memcpy(n->msrpm02, phys_to_virt(svm_msrpm_pa()), NESTED_MSRPM_SIZE);
 	n->flush02 = true;
 	/* GIF is 1 at reset (§15.17). */
 	n->gif = true;
@@ -373,6 +374,9 @@ static void vmexit(struct vcpu *v, u64 code, u64 info1, u64 info2, u64 intinfo, 
 
 /* ---------------------------------------------------------------- VMRUN */
 
+/* What the L1 may put in vmcb12: the CR4 bits of the features its CPUID
+ * shows (leaves 1 and 7 reach the guest unfiltered for these bits:
+ * kernel/exit.c), the host's MAXPHYADDR and virtual-address width. */
 static void caps_for(struct nested_caps *caps)
 {
 	struct cpuid_regs l1 = cpuid(1), l7 = cpuid_count(7, 0);
@@ -391,8 +395,10 @@ static void caps_for(struct nested_caps *caps)
 		caps->cr4_allowed |= CR4_UMIP;
 	if (l7.ecx & BIT(3))
 		caps->cr4_allowed |= CR4_PKE;
-	if (l7.ecx & BIT(16))
+	if (l7.ecx & BIT(16)) {
 		caps->cr4_allowed |= CR4_LA57;
+		caps->vaddrbits = 57; /* canonical bases under 5-level paging */
+	}
 	caps->cr4_allowed &= NESTED_CR4_KNOWN;
 }
 
@@ -423,17 +429,49 @@ static void vmrun_invalid(struct vcpu *v, const char *why)
 		  INTERCEPT2_SKINIT | INTERCEPT2_XSETBV | INTERCEPT2_MONITOR | INTERCEPT2_MWAIT |              \
 		  INTERCEPT2_MWAIT_COND | INTERCEPT2_WBINVD)
 
+/* The bytes of Umbra's own MSR map that let some MSR through (not 0xff):
+ * only there can the L1's map change the merged one. Umbra's map is
+ * read-only after set-up and intercepts nearly every MSR (only those
+ * VMLOAD/VMSAVE switch are open), so this list is short. */
+#define MSRPM_OPEN_MAX 64
+static u16 msrpm_open[MSRPM_OPEN_MAX];
+static int msrpm_nopen = -1;
+
+static void msrpm_open_init(const u8 *l0)
+{
+	int n = 0;
+	for (unsigned off = 0; off < NESTED_MSRPM_SIZE; off++) {
+		if (l0[off] == 0xff)
+			continue;
+		if (n == MSRPM_OPEN_MAX) {
+			n = NESTED_MSRPM_SIZE; /* too many: merge every byte */
+			break;
+		}
+		msrpm_open[n++] = (u16)off;
+	}
+	__atomic_store_n(&msrpm_nopen, n, __ATOMIC_RELEASE);
+}
+
+/* vmcb02's MSR map = Umbra's | the L1's (APM vol. 2 §15.11): an MSR
+ * either intercepts exits (whether the L1 sees it is decided at the exit,
+ * from the L1's map). msrpm02 starts as a copy of Umbra's map (vCPU
+ * creation); each VMRUN re-reads the L1's bytes for the few open ones
+ * (the L1 may have changed its map: nothing is cached). */
 static void build_msrpm02(struct vcpu *v, u64 l1_msrpm)
 {
 	struct svm_nested *n = nst(v);
 	const u8 *l0 = phys_to_virt(svm_msrpm_pa());
-	u8 l1[256];
-	for (unsigned off = 0; off < NESTED_MSRPM_SIZE; off += sizeof(l1)) {
+	if (__atomic_load_n(&msrpm_nopen, __ATOMIC_ACQUIRE) < 0)
+		msrpm_open_init(l0);
+	gpa_t base = l1_msrpm & ~0xfffULL;
+	int nopen = msrpm_nopen;
+	for (int i = 0; i < nopen; i++) {
+		unsigned off = nopen > MSRPM_OPEN_MAX ? (unsigned)i : msrpm_open[i];
+		u8 b;
 		/* a map outside RAM reads as all ones: everything intercepted */
-		if (gmem_read(&v->vm->mem, (l1_msrpm & ~0xfffULL) + off, l1, sizeof(l1)))
-			memset(l1, 0xff, sizeof(l1));
-		for (unsigned i = 0; i < sizeof(l1); i++)
-			n->msrpm02[off + i] = l0[off + i] | l1[i];
+		if (gmem_read(&v->vm->mem, base + off, &b, 1))
+			b = 0xff;
+		n->msrpm02[off] = l0[off] | b;
 	}
 }
 

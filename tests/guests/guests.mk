@@ -48,7 +48,7 @@ $(GB)/%.asm.o: %.asm
 
 # The nested-SVM guests (thin NAME.c files including nested-common.c) share
 # their assembly: VMRUN stubs and L2 code.
-NESTED_GUEST_NAMES := nested64 nestedpae nested32 nestednonpt hostile-nested
+NESTED_GUEST_NAMES := nested64 nestedpae nested32 nestednonpt hostile-nested bench-nested
 
 # $(call guest_objs,NAME): the guest's own objects.
 guest_objs = $(GB)/tests/guests/$(1).c.o \
@@ -72,6 +72,6 @@ check-guests-bare: guests
 
 # Benchmark guests (tests/guests/bench-*.c, run by `make bench`): built like
 # the others, not run by check-guests-bare (their output has timings).
-BENCH_GUEST_NAMES := bench-exits bench-paging
+BENCH_GUEST_NAMES := bench-exits bench-paging bench-nested
 $(foreach g,$(BENCH_GUEST_NAMES),$(eval $(call GUEST_RULE,$(g))))
 guests: $(patsubst %,$(B)/guests/%.elf,$(BENCH_GUEST_NAMES))

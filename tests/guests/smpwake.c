@@ -48,6 +48,7 @@ struct ap_state {
 	/* filled in by the AP */
 	u32 lapic_id, cpuid_id, svr_at_entry;
 	u64 apic_base;
+	volatile u32 recorded; /* the fields above are filled in */
 	/* mailbox: the BSP writes cmd and arg, then bumps seq; the AP
 	 * writes done = seq when finished */
 	volatile u32 cmd, arg, seq, done;
@@ -149,6 +150,7 @@ static void ap_record(int idx)
 	a->cpuid_id = cpuid(1, 0).b >> 24;
 	a->apic_base = rdmsr(MSR_APIC_BASE);
 	a->svr_at_entry = smp_cpus[idx].svr_at_entry;
+	__atomic_store_n(&a->recorded, 1, __ATOMIC_RELEASE);
 }
 
 static void ap_main(int idx)
@@ -187,6 +189,8 @@ static void check_identity(bool restarted)
 	bool ids = true, base = true, reset = true, distinct = true;
 	for (int i = 1; i <= naps; i++) {
 		struct ap_state *a = &aps[i];
+		/* the AP counts its entry before its start function runs */
+		ids &= smp_wait_eq(&a->recorded, 1, SMP_SPIN);
 		ids &= a->lapic_id == smp_cpus[i].apic_id && a->cpuid_id == a->lapic_id;
 		base &= !(a->apic_base & APIC_BASE_BSP) && (a->apic_base & APIC_BASE_ENABLE) &&
 			(a->apic_base & ~0xfffull) == LAPIC_BASE;
@@ -320,6 +324,7 @@ static void test_restart(void)
 	report(quit, "every AP halted (its start function returned)");
 	for (int i = 1; i <= naps; i++) {
 		aps[i].lapic_id = aps[i].svr_at_entry = 0;
+		aps[i].recorded = 0;
 		aps[i].apic_base = 0;
 		restarted &= smp_restart_ap(i, ap_main);
 		restarted &= smp_cpus[i].entries == 2;
