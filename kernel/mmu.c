@@ -244,24 +244,9 @@ void mmu_before_entry(struct vcpu *v)
 
 static u64 cr4_allowed(void)
 {
-	u64 ok = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
-		 CR4_OSFXSR | CR4_OSXMMEXCPT;
-	struct cpuid_regs l1 = cpuid(1), l7 = cpuid_count(7, 0);
-	if (l1.ecx & BIT(26))
-		ok |= CR4_OSXSAVE;
-	if (l7.ebx & BIT(7))
-		ok |= CR4_SMEP;
-	if (l7.ebx & BIT(20))
-		ok |= CR4_SMAP;
-	if (l7.ebx & BIT(0))
-		ok |= CR4_FSGSBASE;
-	if (l7.ecx & BIT(3))
-		ok |= CR4_PKE;
-	if (l7.ecx & BIT(2))
-		ok |= CR4_UMIP;
-	if (l7.ecx & BIT(16))
-		ok |= CR4_LA57;
-	return ok;
+	/* no PCIDE: the shadow MMU does not tag by PCID */
+	return CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
+	       CR4_OSFXSR | CR4_OSXMMEXCPT | (vcpu_cr4_feature_bits() & ~CR4_PCIDE);
 }
 
 static bool cs_long(struct vcpu *v)

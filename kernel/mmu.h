@@ -52,6 +52,12 @@ void mmu_before_entry(struct vcpu *v);
 u64 vcpu_get_cr(struct vcpu *v, int cr);
 u64 vcpu_get_efer(struct vcpu *v);
 
+/* The CR4 bits of optional features the guest's CPUID shows (leaves 1
+ * and 7 reach the guest unfiltered for them, kernel/exit.c): OSXSAVE,
+ * PCIDE, SMEP, SMAP, FSGSBASE, UMIP, PKE, LA57. Setting one the CPUID
+ * does not show is a reserved-bit #GP (SDM vol. 3A §2.5). */
+u64 vcpu_cr4_feature_bits(void);
+
 /* Print the VM's shadow MMU counters (at VM end). */
 void mmu_print_stats(struct vm *vm);
 

@@ -26,11 +26,16 @@
 #include "kernel/vm.h"
 #include "kernel/x86.h"
 
+void vcpu_notify(struct vcpu *v)
+{
+	__atomic_fetch_add(&v->vm->wake_seq, 1, __ATOMIC_SEQ_CST);
+	vcpu_post(v, VREQ_EVENT);
+}
+
 static void post_event(struct vcpu *v, u32 ev)
 {
 	__atomic_fetch_or(&v->events, ev, __ATOMIC_SEQ_CST);
-	__atomic_fetch_add(&v->vm->wake_seq, 1, __ATOMIC_SEQ_CST);
-	vcpu_post(v, VREQ_EVENT);
+	vcpu_notify(v);
 }
 
 void vcpu_send_init(struct vcpu *v)

@@ -14,6 +14,11 @@ struct vcpu;
  * events (TLB flush, INIT, SIPI, NMI). May end the VM. */
 void vcpu_service(struct vcpu *v);
 
+/* Something another vCPU sent to @v is visible (an IRR bit, an event):
+ * count it as a wake (the blocked-VM check, kernel/sched.c) and make @v's
+ * CPU look at it before @v enters again. */
+void vcpu_notify(struct vcpu *v);
+
 /* Post an INIT, a SIPI with start page @vector, or an NMI to @v (any CPU;
  * vcpu_service takes it on @v's CPU). */
 void vcpu_send_init(struct vcpu *v);

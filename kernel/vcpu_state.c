@@ -5,6 +5,7 @@
  */
 #include "kernel/mmu.h"
 #include "kernel/vm.h"
+#include "kernel/x86.h"
 
 u64 vcpu_get_cr(struct vcpu *v, int cr)
 {
@@ -21,4 +22,27 @@ u64 vcpu_get_cr(struct vcpu *v, int cr)
 u64 vcpu_get_efer(struct vcpu *v)
 {
 	return v->mmu ? v->mmu->efer : backend->get_efer(v);
+}
+
+u64 vcpu_cr4_feature_bits(void)
+{
+	struct cpuid_regs l1 = cpuid(1), l7 = cpuid_count(7, 0);
+	u64 ok = 0;
+	if (l1.ecx & BIT(26))
+		ok |= CR4_OSXSAVE;
+	if (l1.ecx & BIT(17))
+		ok |= CR4_PCIDE;
+	if (l7.ebx & BIT(7))
+		ok |= CR4_SMEP;
+	if (l7.ebx & BIT(20))
+		ok |= CR4_SMAP;
+	if (l7.ebx & BIT(0))
+		ok |= CR4_FSGSBASE;
+	if (l7.ecx & BIT(2))
+		ok |= CR4_UMIP;
+	if (l7.ecx & BIT(3))
+		ok |= CR4_PKE;
+	if (l7.ecx & BIT(16))
+		ok |= CR4_LA57;
+	return ok;
 }

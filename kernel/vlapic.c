@@ -42,7 +42,6 @@
 #include "kernel/string.h"
 #include "kernel/timer.h"
 #include "kernel/trace.h"
-#include "kernel/vcpu_kick.h"
 #include "kernel/vcpu_mp.h"
 #include "kernel/vm.h"
 #include "kernel/x86.h"
@@ -193,10 +192,8 @@ static bool dest_names(struct vcpu *t, u32 dest, bool logical)
 static void deliver_fixed(struct vcpu *from, struct vcpu *t, u32 vec)
 {
 	accept(t, vec);
-	if (t == from)
-		return;
-	__atomic_fetch_add(&t->vm->wake_seq, 1, __ATOMIC_SEQ_CST);
-	vcpu_post(t, VREQ_EVENT);
+	if (t != from)
+		vcpu_notify(t);
 }
 
 /* §11.6.1: an ICR write sends one IPI. Fixed and lowest-priority (given

@@ -375,30 +375,14 @@ static void vmexit(struct vcpu *v, u64 code, u64 info1, u64 info2, u64 intinfo, 
 /* ---------------------------------------------------------------- VMRUN */
 
 /* What the L1 may put in vmcb12: the CR4 bits of the features its CPUID
- * shows (leaves 1 and 7 reach the guest unfiltered for these bits:
- * kernel/exit.c), the host's MAXPHYADDR and virtual-address width. */
+ * shows (vcpu_cr4_feature_bits), the host's MAXPHYADDR and
+ * virtual-address width. */
 static void caps_for(struct nested_caps *caps)
 {
-	struct cpuid_regs l1 = cpuid(1), l7 = cpuid_count(7, 0);
 	nested_caps_init(caps, gva_caps()->maxphyaddr, true);
-	if (l1.ecx & BIT(26))
-		caps->cr4_allowed |= CR4_OSXSAVE;
-	if (l1.ecx & BIT(17))
-		caps->cr4_allowed |= CR4_PCIDE;
-	if (l7.ebx & BIT(7))
-		caps->cr4_allowed |= CR4_SMEP;
-	if (l7.ebx & BIT(20))
-		caps->cr4_allowed |= CR4_SMAP;
-	if (l7.ebx & BIT(0))
-		caps->cr4_allowed |= CR4_FSGSBASE;
-	if (l7.ecx & BIT(2))
-		caps->cr4_allowed |= CR4_UMIP;
-	if (l7.ecx & BIT(3))
-		caps->cr4_allowed |= CR4_PKE;
-	if (l7.ecx & BIT(16)) {
-		caps->cr4_allowed |= CR4_LA57;
+	caps->cr4_allowed |= vcpu_cr4_feature_bits();
+	if (caps->cr4_allowed & CR4_LA57)
 		caps->vaddrbits = 57; /* canonical bases under 5-level paging */
-	}
 	caps->cr4_allowed &= NESTED_CR4_KNOWN;
 }
 
